@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install every build, test and benchmark dependency of Vigie on Debian 12 (idempotent).
+# Usage: scripts/deps.sh            (as root, or through sudo)
+set -eu
+PKGS="build-essential cmake ninja-build pkg-config git python3 python3-yaml
+      libyaml-dev libpcre2-dev libvectorscan-dev libsqlite3-dev
+      clang-14 libclang-rt-14-dev llvm-14 clang-format-14
+      libevtx-utils hyperfine valgrind"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "deps: all packages present"
+    exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
