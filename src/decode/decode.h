@@ -1,0 +1,85 @@
+/*
+ * decode.h — turning raw records into events: Windows event logs (EVTX binary and its JSON
+ * renderings), JSON documents, and syslog/text lines. Each reader fills a caller-owned
+ * struct vg_event with the source's native fields (the names Sigma rules use) and sets the
+ * event kind and timestamp.
+ *
+ * Windows field naming (the same for EVTX and JSON renderings, so one rule works on both):
+ *   System children            EventID, Version, Level, Task, Opcode, Keywords, EventRecordID,
+ *                              Channel, Computer (element text)
+ *   System child attributes    <Element>_<Attribute>: Provider_Name, Provider_Guid,
+ *                              TimeCreated_SystemTime, Execution_ProcessID, Security_UserID,
+ *                              Correlation_ActivityID, EventID_Qualifiers, ...
+ *   EventData                  <Data Name="N">v</Data> → N;  unnamed <Data> → Data (repeated);
+ *                              <Binary> → Binary
+ *   UserData                   leaf element names under the UserData root element
+ *   anything else              element path joined with '.' (RenderingInfo.Message)
+ * Values render as Windows renders them: HexInt32/64 as unpadded lower-case hex (0x1fffff),
+ * GUIDs as {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} (lower case, braces), SIDs as S-1-5-18,
+ * FILETIME/SYSTEMTIME as 2025-12-10T04:33:20.5627820Z, integers in decimal, booleans as
+ * true/false, binary as upper-case hex.
+ */
+#ifndef VG_DECODE_H
+#define VG_DECODE_H
+
+#include "event/event.h"
+
+/* ---------------------------------------------------------------- EVTX */
+
+struct vg_evtx;
+
+struct vg_evtx_stats {
+    uint64_t chunks;      /* chunks seen */
+    uint64_t bad_chunks;  /* chunks skipped (bad signature/checksum/header) */
+    uint64_t records;     /* records decoded into events */
+    uint64_t bad_records; /* records skipped (corrupt BinXML, truncated) */
+};
+
+/*
+ * Open an EVTX file image (the caller keeps data alive until close). Returns VG_DECLINED if
+ * the data is not an EVTX file (bad magic), VG_OK otherwise — a damaged header is tolerated
+ * as long as chunks can be found.
+ */
+int vg_evtx_open(struct vg_evtx **out, const uint8_t *data, size_t len);
+/*
+ * Decode the next record into ev (the caller resets ev before each call). Returns VG_OK,
+ * VG_EOF at the end, or VG_EINVAL for a record that could not be decoded — the caller counts
+ * it and calls again (the reader has already moved past it). err (may be NULL) receives a
+ * description naming the chunk/record offset.
+ */
+int vg_evtx_next(struct vg_evtx *r, struct vg_event *ev, char *err, size_t errsz);
+const struct vg_evtx_stats *vg_evtx_stats(const struct vg_evtx *r);
+void vg_evtx_close(struct vg_evtx *r);
+
+/* ---------------------------------------------------------------- Windows JSON renderings */
+
+/*
+ * If doc is a Windows event rendered as JSON (evtx_dump style: {"Event": {"System": ...,
+ * "EventData": ...}}), fill ev with the Windows field names above and return VG_OK;
+ * otherwise VG_DECLINED.
+ */
+int vg_decode_winjson(struct vg_event *ev, const struct vg_json *doc);
+
+/* Field name for a Windows System child attribute: "<elem>_<attr>" into buf. */
+size_t vg_winevt_attr_name(char *buf, size_t size, const char *elem, size_t el, const char *attr,
+                           size_t al);
+
+/* ---------------------------------------------------------------- JSON documents */
+
+/*
+ * Decode a JSON document into ev: Windows renderings as above, anything else flattened
+ * (dotted keys). Picks @timestamp/timestamp/time/... for ev->ts.
+ */
+int vg_decode_json(struct vg_event *ev, const struct vg_json *doc);
+
+/* ---------------------------------------------------------------- text lines */
+
+/*
+ * Decode one text line (no trailing newline): RFC 5424 or RFC 3164 syslog when the line
+ * looks like one (fields: syslog.facility, syslog.severity, host.name / hostname, program /
+ * process.name, pid, message, and Linux kind for known Linux programs), else a plain line
+ * with message. Always succeeds for any bytes (invalid UTF-8 is kept as is).
+ */
+int vg_decode_line(struct vg_event *ev, const char *line, size_t len, int default_year);
+
+#endif /* VG_DECODE_H */

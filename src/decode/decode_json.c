@@ -1,0 +1,44 @@
+/*
+ * decode_json.c — JSON documents → events. Windows renderings get Windows field names
+ * (decode_winjson.c); any other document is flattened with dotted keys and its timestamp is
+ * taken from the first of the usual timestamp keys that parses.
+ */
+#include "decode/decode.h"
+
+static const char *const ts_keys[] = {
+    "@timestamp", "timestamp", "time",      "eventTime",       "EventTime",        "TimeCreated",
+    "ts",         "date",      "published", "createdDateTime", "activityDateTime", "_time",
+};
+
+int vg_decode_json(struct vg_event *ev, const struct vg_json *doc)
+{
+    int rc = vg_decode_winjson(ev, doc);
+    if (rc != VG_DECLINED) {
+        return rc;
+    }
+    ev->kind = VG_EK_GENERIC;
+    rc = vg_event_from_json(ev, doc, NULL);
+    if (rc != VG_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < VG_ARRAY_LEN(ts_keys) && ev->ts == VG_TIME_NONE; i++) {
+        const struct vg_json *t = vg_json_get(doc, ts_keys[i]);
+        vg_time_t ts;
+        if (t && t->type == VG_JSON_STRING && vg_time_parse(t->s, t->n, &ts) == VG_OK) {
+            ev->ts = ts;
+        } else if (t && t->type == VG_JSON_NUMBER) {
+            double d = t->is_int ? (double)t->u.i : t->u.d;
+            /* epoch seconds, milliseconds or microseconds by magnitude */
+            if (d > 1e17) {
+                ev->ts = (vg_time_t)(d * 1e0);
+            } else if (d > 1e14) {
+                ev->ts = (vg_time_t)(d * 1e3);
+            } else if (d > 1e11) {
+                ev->ts = (vg_time_t)(d * 1e6);
+            } else if (d > 0) {
+                ev->ts = (vg_time_t)(d * 1e9);
+            }
+        }
+    }
+    return VG_OK;
+}
