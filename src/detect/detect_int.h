@@ -1,0 +1,147 @@
+/*
+ * detect_int.h — internals of the detect module (not for other modules).
+ */
+#ifndef VG_DETECT_INT_H
+#define VG_DETECT_INT_H
+
+#include "detect/detect.h"
+
+#include <hs/hs.h>
+#include <stdatomic.h>
+
+/* ---------------------------------------------------------------- mapping */
+
+struct route_cond {
+    uint32_t field;       /* event field id */
+    bool any;             /* '*': present with any value */
+    uint32_t nvals;
+    const char **vals;    /* folded */
+    uint32_t *lens;
+};
+
+struct route {
+    const char *product, *category, *service; /* logsource keys (NULL = not constrained) */
+    int kind;                                 /* required event kind, -1 = any */
+    uint32_t ncond;
+    struct route_cond *cond;
+    uint32_t nfmap;
+    const char **fmap_from; /* Sigma field */
+    const char **fmap_to;   /* event field */
+    uint32_t line;
+    bool synthetic;         /* added by the builder (product-wide / generic) */
+};
+
+struct vg_mapping {
+    atomic_int refs;
+    struct vg_arena *arena;
+    uint32_t nroutes;
+    struct route *routes;
+    uint32_t nkinds;
+    const char **kind_product;
+    int *kind_value;
+};
+
+struct vg_mapping *mapping_ref(const struct vg_mapping *m);
+/* Kind of a product name, or -1 if the mapping does not define it. */
+int mapping_product_kind(const struct vg_mapping *m, const char *product);
+/* Event field a Sigma field becomes under a route. */
+const char *route_map_field(const struct route *r, const char *sigma_field);
+
+/* ---------------------------------------------------------------- ruleset */
+
+#define VG_SLOT_ANY UINT32_MAX /* keyword items: every field */
+
+struct rule_rt {
+    const struct vg_sigma_rule *doc;
+    uint32_t first_variant;
+    uint32_t nvariants;
+    bool standalone;
+    uint32_t ncorrs;
+    uint32_t *corrs;          /* correlations that reference this rule */
+    uint32_t nfilters;
+    const struct vg_sigma_rule **filters;
+};
+
+struct variant {
+    uint32_t rule;
+    uint32_t route;
+    const uint32_t *slots;        /* field id per detection slot */
+    const uint32_t **filt_slots;  /* per filter of the rule: field ids per filter slot */
+    bool witnessed;
+};
+
+/* Prefilter database over one field (or every field for keyword searches). */
+struct fdb {
+    uint32_t field;           /* VG_FIELD_NONE for the keyword database */
+    hs_database_t *db;
+    uint32_t npat;
+    uint32_t *pat_start;      /* CSR: variants of pattern p are pat_var[pat_start[p]..p+1] */
+    uint32_t *pat_var;
+};
+
+struct corr_ref {
+    bool is_corr;
+    uint32_t idx;
+    const char *name;          /* how the correlation named it (id or name) */
+    const char **group_names;  /* per group-by entry: field name in that rule's events */
+    const char **value_names;  /* per condition.field entry */
+};
+
+struct corr_rt {
+    const struct vg_sigma_rule *doc;
+    const struct vg_sigma_correlation *k;
+    uint32_t nrefs;
+    struct corr_ref *refs;
+    bool standalone;
+    uint32_t nparents;
+    uint32_t *parents; /* correlations that reference this one */
+};
+
+struct vg_ruleset {
+    atomic_int refs;
+    struct vg_arena *arena;
+    struct vg_sigma_set *set;
+    struct vg_mapping *map;
+    struct vg_ruleset_opts opts;
+    struct vg_ruleset_stats stats;
+
+    uint32_t nroutes;
+    struct route *routes;      /* mapping routes + synthetic product-wide and generic */
+    uint32_t generic_route;
+    uint32_t nroute_fields;
+    uint32_t *route_fields;    /* distinct fields used by route conditions */
+
+    uint32_t nrules;
+    struct rule_rt *rules;
+    uint32_t nvariants;
+    struct variant *variants;
+
+    /* per route: variants without a witness (CSR) and the fields whose databases matter */
+    uint32_t *route_unw_start;
+    uint32_t *route_unw;
+    uint32_t *route_fdb_start;
+    uint32_t *route_fdb;       /* fdb indexes relevant to the route */
+    bool *route_kw;            /* some variant of the route has keyword witnesses */
+
+    uint32_t nfdb;
+    struct fdb *fdbs;
+    uint32_t kw_fdb;           /* index of the keyword database or UINT32_MAX */
+
+    uint32_t ncorrs;
+    struct corr_rt *corrs;
+};
+
+/* detect_eval.c: full evaluation of one variant on one event */
+struct eval_scratch;
+struct eval_scratch *eval_scratch_create(void);
+void eval_scratch_destroy(struct eval_scratch *s);
+bool eval_variant(const struct vg_ruleset *rs, const struct variant *v, struct vg_event *ev,
+                  struct eval_scratch *s);
+
+/* detect_witness.c: prefilter witnesses */
+int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz);
+
+/* detect_build.c helpers shared with the correlator */
+bool route_matches_event(const struct route *r, const struct vg_event *ev);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * detect_run.c — the per-event path: route the event (memoised per distinct routing tuple),
+ * scan the relevant field values once with the prefilter databases to collect candidate
+ * rule variants, add the variants that have no witness, and evaluate the candidates in rule
+ * order. Each rule reports at most once per event.
+ */
+#include "detect/detect_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMO_MAX 65536
+
+struct memo_ent {
+    uint64_t hash;
+    uint32_t keylen;
+    const char *key;
+    uint8_t *route_on; /* per route */
+    uint32_t nfdb;
+    uint32_t *fdbs;
+    bool kw;
+    bool any;          /* some route matched */
+    uint32_t nunw;
+    uint32_t *unw;     /* unwitnessed variants of the matched routes, ascending */
+};
+
+struct vg_detect_ctx {
+    const struct vg_ruleset *rs;
+    hs_scratch_t *scratch;
+    struct eval_scratch *es;
+    struct vg_detect_counters ctr;
+
+    struct memo_ent **memo;
+    uint32_t memo_mask;
+    uint32_t memo_n;
+    struct vg_arena *memo_arena;
+    struct vg_sbuf key;
+
+    uint32_t epoch;
+    uint32_t *seen;      /* per variant */
+    uint32_t *rule_seen; /* per rule */
+    uint32_t *cand;
+    uint32_t ncand;
+
+    /* scan callback state */
+    const struct memo_ent *cur;
+    const struct fdb *cur_fdb;
+};
+
+struct vg_detect_ctx *vg_detect_ctx_create(const struct vg_ruleset *rs)
+{
+    struct vg_detect_ctx *c = vg_calloc(1, sizeof(*c));
+    if (!c) {
+        return NULL;
+    }
+    c->rs = rs;
+    c->memo_mask = 1023;
+    c->memo = vg_calloc(c->memo_mask + 1, sizeof(*c->memo));
+    c->memo_arena = vg_arena_create(65536);
+    c->es = eval_scratch_create();
+    c->seen = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
+    c->cand = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
+    c->rule_seen = vg_calloc(rs->nrules + 1, sizeof(uint32_t));
+    if (!c->memo || !c->memo_arena || !c->es || !c->seen || !c->cand || !c->rule_seen) {
+        vg_detect_ctx_destroy(c);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < rs->nfdb; i++) {
+        if (hs_alloc_scratch(rs->fdbs[i].db, &c->scratch) != HS_SUCCESS) {
+            vg_detect_ctx_destroy(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void vg_detect_ctx_destroy(struct vg_detect_ctx *c)
+{
+    if (!c) {
+        return;
+    }
+    if (c->scratch) {
+        hs_free_scratch(c->scratch);
+    }
+    eval_scratch_destroy(c->es);
+    vg_free(c->memo);
+    vg_arena_destroy(c->memo_arena);
+    vg_sbuf_fini(&c->key);
+    vg_free(c->seen);
+    vg_free(c->cand);
+    vg_free(c->rule_seen);
+    vg_free(c);
+}
+
+const struct vg_detect_counters *vg_detect_ctx_counters(const struct vg_detect_ctx *c)
+{
+    return &c->ctr;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+bool route_matches_event(const struct route *r, const struct vg_event *cev)
+{
+    struct vg_event *ev = (struct vg_event *)cev; /* folding caches into the event */
+    if (r->kind >= 0 && (int)ev->kind != r->kind) {
+        return false;
+    }
+    for (uint32_t i = 0; i < r->ncond; i++) {
+        const struct route_cond *c = &r->cond[i];
+        struct vg_field *f = vg_event_get(ev, c->field);
+        if (!f) {
+            return false;
+        }
+        if (c->any) {
+            continue;
+        }
+        bool hit = false;
+        for (; f && !hit; f = vg_event_next(ev, f)) {
+            const char *s = vg_value_fold(ev, &f->v);
+            for (uint32_t k = 0; k < c->nvals && !hit; k++) {
+                hit = f->v.len == c->lens[k] && memcmp(s, c->vals[k], c->lens[k]) == 0;
+            }
+        }
+        if (!hit) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int u32cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static struct memo_ent *memo_build(struct vg_detect_ctx *c, struct vg_event *ev, uint64_t h)
+{
+    const struct vg_ruleset *rs = c->rs;
+    struct vg_arena *a = c->memo_arena;
+    struct memo_ent *m = vg_arena_calloc(a, sizeof(*m));
+    if (!m || !(m->route_on = vg_arena_calloc(a, rs->nroutes + 1)) ||
+        !(m->key = vg_arena_strndup(a, c->key.p ? c->key.p : "", c->key.len))) {
+        return NULL;
+    }
+    m->hash = h;
+    m->keylen = (uint32_t)c->key.len;
+    uint32_t nunw = 0, nfdb = 0;
+    for (uint32_t r = 0; r < rs->nroutes; r++) {
+        if (route_matches_event(&rs->routes[r], ev)) {
+            m->route_on[r] = 1;
+            m->any = true;
+            nunw += rs->route_unw_start[r + 1] - rs->route_unw_start[r];
+            nfdb += rs->route_fdb_start[r + 1] - rs->route_fdb_start[r];
+            m->kw |= rs->route_kw[r];
+        }
+    }
+    m->unw = vg_arena_alloc(a, (nunw + 1) * sizeof(uint32_t));
+    m->fdbs = vg_arena_alloc(a, (nfdb + 1) * sizeof(uint32_t));
+    if (!m->unw || !m->fdbs) {
+        return NULL;
+    }
+    for (uint32_t r = 0; r < rs->nroutes; r++) {
+        if (!m->route_on[r]) {
+            continue;
+        }
+        for (uint32_t k = rs->route_unw_start[r]; k < rs->route_unw_start[r + 1]; k++) {
+            m->unw[m->nunw++] = rs->route_unw[k];
+        }
+        for (uint32_t k = rs->route_fdb_start[r]; k < rs->route_fdb_start[r + 1]; k++) {
+            bool dup = false;
+            for (uint32_t j = 0; j < m->nfdb && !dup; j++) {
+                dup = m->fdbs[j] == rs->route_fdb[k];
+            }
+            if (!dup) {
+                m->fdbs[m->nfdb++] = rs->route_fdb[k];
+            }
+        }
+    }
+    qsort(m->unw, m->nunw, sizeof(uint32_t), u32cmp);
+    return m;
+}
+
+static const struct memo_ent *route_event(struct vg_detect_ctx *c, struct vg_event *ev)
+{
+    const struct vg_ruleset *rs = c->rs;
+    struct vg_sbuf *k = &c->key;
+    vg_sbuf_reset(k);
+    vg_sbuf_addc(k, (char)('0' + ev->kind));
+    for (uint32_t i = 0; i < rs->nroute_fields; i++) {
+        const struct vg_field *f = vg_event_get(ev, rs->route_fields[i]);
+        if (f) {
+            vg_sbuf_addc(k, '\x01');
+            vg_sbuf_add(k, f->v.str, VG_MIN(f->v.len, 256));
+        } else {
+            vg_sbuf_addc(k, '\x02');
+        }
+    }
+    if (k->err) {
+        return NULL;
+    }
+    uint64_t h = vg_hash64(k->p, k->len, 0x5bd1e995);
+    for (uint32_t i = (uint32_t)h & c->memo_mask;; i = (i + 1) & c->memo_mask) {
+        struct memo_ent *m = c->memo[i];
+        if (!m) {
+            break;
+        }
+        if (m->hash == h && m->keylen == k->len && memcmp(m->key, k->p, k->len) == 0) {
+            return m;
+        }
+    }
+    if (c->memo_n >= MEMO_MAX) { /* pathological key diversity: start over */
+        memset(c->memo, 0, (c->memo_mask + 1) * sizeof(*c->memo));
+        vg_arena_reset(c->memo_arena);
+        c->memo_n = 0;
+    }
+    if ((c->memo_n + 1) * 2 > c->memo_mask + 1) {
+        uint32_t nmask = c->memo_mask * 2 + 1;
+        struct memo_ent **nm = vg_calloc(nmask + 1, sizeof(*nm));
+        if (!nm) {
+            return NULL;
+        }
+        for (uint32_t i = 0; i <= c->memo_mask; i++) {
+            struct memo_ent *m = c->memo[i];
+            if (m) {
+                uint32_t j = (uint32_t)m->hash & nmask;
+                while (nm[j]) {
+                    j = (j + 1) & nmask;
+                }
+                nm[j] = m;
+            }
+        }
+        vg_free(c->memo);
+        c->memo = nm;
+        c->memo_mask = nmask;
+    }
+    struct memo_ent *m = memo_build(c, ev, h);
+    if (!m) {
+        return NULL;
+    }
+    uint32_t i = (uint32_t)h & c->memo_mask;
+    while (c->memo[i]) {
+        i = (i + 1) & c->memo_mask;
+    }
+    c->memo[i] = m;
+    c->memo_n++;
+    return m;
+}
+
+/* ---------------------------------------------------------------- prefilter scan */
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ud)
+{
+    VG_UNUSED(from);
+    VG_UNUSED(to);
+    VG_UNUSED(flags);
+    struct vg_detect_ctx *c = ud;
+    const struct fdb *d = c->cur_fdb;
+    const struct variant *vars = c->rs->variants;
+    for (uint32_t k = d->pat_start[id]; k < d->pat_start[id + 1]; k++) {
+        uint32_t v = d->pat_var[k];
+        if (c->cur->route_on[vars[v].route] && c->seen[v] != c->epoch) {
+            c->seen[v] = c->epoch;
+            c->cand[c->ncand++] = v;
+        }
+    }
+    return 0;
+}
+
+static void scan_value(struct vg_detect_ctx *c, const struct fdb *d, const struct vg_value *v)
+{
+    if (v->type == VG_V_NULL) {
+        return;
+    }
+    c->cur_fdb = d;
+    hs_scan(d->db, v->str, v->len, 0, c->scratch, on_match, c);
+}
+
+static void collect(struct vg_detect_ctx *c, struct vg_event *ev, const struct memo_ent *m)
+{
+    const struct vg_ruleset *rs = c->rs;
+    c->cur = m;
+    c->ncand = 0;
+    for (uint32_t i = 0; i < m->nfdb; i++) {
+        const struct fdb *d = &rs->fdbs[m->fdbs[i]];
+        for (struct vg_field *f = vg_event_get(ev, d->field); f; f = vg_event_next(ev, f)) {
+            scan_value(c, d, &f->v);
+        }
+    }
+    if (m->kw && rs->kw_fdb != UINT32_MAX) {
+        const struct fdb *d = &rs->fdbs[rs->kw_fdb];
+        for (uint32_t i = 0; i < ev->n; i++) {
+            scan_value(c, d, &ev->fields[i].v);
+        }
+    }
+    for (uint32_t i = 0; i < m->nunw; i++) {
+        uint32_t v = m->unw[i];
+        if (c->seen[v] != c->epoch) {
+            c->seen[v] = c->epoch;
+            c->cand[c->ncand++] = v;
+        }
+    }
+    if (c->ncand > 1) {
+        qsort(c->cand, c->ncand, sizeof(uint32_t), u32cmp);
+    }
+}
+
+static void next_epoch(struct vg_detect_ctx *c)
+{
+    if (++c->epoch == 0) {
+        memset(c->seen, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
+        memset(c->rule_seen, 0, (c->rs->nrules + 1) * sizeof(uint32_t));
+        c->epoch = 1;
+    }
+}
+
+int vg_detect_event(const struct vg_ruleset *rs, struct vg_detect_ctx *c, struct vg_event *ev,
+                    vg_detect_cb cb, void *ud)
+{
+    c->ctr.events++;
+    const struct memo_ent *m = route_event(c, ev);
+    if (!m || !m->any) {
+        return m ? VG_OK : VG_ENOMEM;
+    }
+    c->ctr.routed++;
+    next_epoch(c);
+    collect(c, ev, m);
+    c->ctr.candidates += c->ncand;
+    for (uint32_t i = 0; i < c->ncand; i++) {
+        const struct variant *v = &rs->variants[c->cand[i]];
+        if (c->rule_seen[v->rule] == c->epoch || !eval_variant(rs, v, ev, c->es)) {
+            continue;
+        }
+        c->rule_seen[v->rule] = c->epoch;
+        c->ctr.matches++;
+        struct vg_detect_match dm = {v->rule, c->cand[i], rs->rules[v->rule].doc};
+        int rc = cb ? cb(ud, &dm, ev) : 0;
+        if (rc) {
+            return rc;
+        }
+    }
+    return VG_OK;
+}
