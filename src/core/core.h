@@ -201,6 +201,11 @@ size_t vg_strlcpy(char *dst, const char *src, size_t size);
  * the folded copy are offsets into the original.
  */
 void vg_fold(char *dst, const char *src, size_t n);
+/*
+ * The other case of a folded code point (e.g. U+0430 'а' → U+0410 'А'), or cp itself when
+ * no other code point folds to it. Used to build case variants of non-ASCII literals.
+ */
+uint32_t vg_fold_partner(uint32_t cp);
 /* True when folding p changes nothing (fast path: skip the copy). */
 bool vg_fold_is_identity(const char *p, size_t n);
 /* Is p valid UTF-8? */
@@ -211,6 +216,11 @@ int vg_parse_i64(const char *p, size_t n, int64_t *out);
 int vg_parse_double(const char *p, size_t n, double *out);
 bool vg_str_eq(const char *a, size_t an, const char *b, size_t bn);
 bool vg_str_ieq_ascii(const char *a, size_t an, const char *b, size_t bn);
+/*
+ * memmem for the short needles of detection rules: SIMD scan for the needle's first and last
+ * bytes (SSE2 on x86-64), memcmp on candidates. Same contract as memmem(3).
+ */
+const char *vg_memmem(const char *hay, size_t n, const char *needle, size_t m);
 /* Simple shell-style glob over bytes: '*' any run, '?' one byte; no escapes. */
 bool vg_glob_match(const char *pat, size_t pn, const char *s, size_t sn);
 

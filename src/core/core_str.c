@@ -6,6 +6,10 @@
 #include "core/core.h"
 
 #include <math.h>
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <emmintrin.h>
+#define VG_HAVE_SSE2 1
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +51,19 @@ static unsigned fold_cp2(unsigned cp)
     }
     if (cp >= 0x400 && cp <= 0x40F) {
         return cp + 0x50;
+    }
+    return cp;
+}
+
+uint32_t vg_fold_partner(uint32_t cp)
+{
+    if (cp >= 0xC0 && cp <= 0x45F) {
+        /* search the (small) domain of fold_cp2 for a code point that folds to cp */
+        for (uint32_t up = 0xC0; up <= 0x42F; up++) {
+            if (up != cp && fold_cp2(up) == cp) {
+                return up;
+            }
+        }
     }
     return cp;
 }
@@ -209,4 +226,48 @@ bool vg_glob_match(const char *pat, size_t pn, const char *s, size_t sn)
         pi++;
     }
     return pi == pn;
+}
+
+const char *vg_memmem(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0) {
+        return hay;
+    }
+    if (m > n) {
+        return NULL;
+    }
+    if (m == 1) {
+        return memchr(hay, needle[0], n);
+    }
+    size_t i = 0;
+#ifdef VG_HAVE_SSE2
+    /* W. Muła's "generic SIMD" substring search: a 16-byte block is a candidate where both
+     * the needle's first byte (at i) and last byte (at i + m - 1) match. */
+    const __m128i first = _mm_set1_epi8(needle[0]);
+    const __m128i last = _mm_set1_epi8(needle[m - 1]);
+    for (; i + m - 1 + 16 <= n; i += 16) {
+        __m128i bf = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+        __m128i bl = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(bf, first), _mm_cmpeq_epi8(bl, last)));
+        while (mask) {
+            unsigned bit = (unsigned)__builtin_ctz(mask);
+            if (memcmp(hay + i + bit + 1, needle + 1, m - 2) == 0) {
+                return hay + i + bit;
+            }
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; i + m <= n; i++) {
+        const char *p = memchr(hay + i, needle[0], n - m + 1 - i);
+        if (!p) {
+            return NULL;
+        }
+        i = (size_t)(p - hay);
+        if (memcmp(p + 1, needle + 1, m - 1) == 0) {
+            return p;
+        }
+    }
+    return NULL;
 }

@@ -9,6 +9,10 @@
 #include "event/event.h"
 
 #include <string.h>
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <emmintrin.h>
+#define VG_JSON_SSE2 1
+#endif
 
 struct vg_json_parser {
     struct vg_json_limits lim;
@@ -183,44 +187,64 @@ static int unescape(struct pctx *c, size_t start, size_t end, struct vg_json *ou
     return VG_OK;
 }
 
+/* Offset of the first '"' or '\\' in p[0..n), or n. */
+static size_t find_quote_or_escape(const char *p, size_t n)
+{
+    size_t i = 0;
+#ifdef VG_JSON_SSE2
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, q), _mm_cmpeq_epi8(b, bs)));
+        if (m) {
+            return i + (size_t)__builtin_ctz(m);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (p[i] == '"' || p[i] == '\\') {
+            return i;
+        }
+    }
+    return n;
+}
+
 static int parse_string(struct pctx *c, struct vg_json *out)
 {
     size_t start = ++c->i; /* after the opening quote */
-    bool esc = false;
-    size_t i = start;
-    for (;;) {
-        const char *q = memchr(c->s + i, '"', c->n - i);
-        if (!q) {
-            c->i = c->n;
-            return fail(c, VG_ETRUNC, "unterminated string");
+    size_t k = start + find_quote_or_escape(c->s + start, c->n - start);
+    if (k >= c->n) {
+        c->i = c->n;
+        return fail(c, VG_ETRUNC, "unterminated string");
+    }
+    out->type = VG_JSON_STRING;
+    if (c->s[k] == '"') { /* common case: no escapes, zero copy */
+        if (k - start > UINT32_MAX) {
+            return fail(c, VG_ELIMIT, "string too long");
         }
-        size_t qi = (size_t)(q - c->s);
-        /* count backslashes before the quote: odd means escaped */
-        size_t bs = 0;
-        while (qi - bs > start && c->s[qi - bs - 1] == '\\') {
-            bs++;
+        out->s = c->s + start;
+        out->n = (uint32_t)(k - start);
+        c->i = k + 1;
+        return VG_OK;
+    }
+    /* escapes: find the closing quote, skipping escaped characters */
+    for (size_t i = k; i < c->n; i++) {
+        if (c->s[i] == '\\') {
+            i++;
+            continue;
         }
-        if (bs) {
-            esc = true;
-        }
-        if (bs % 2 == 0) {
-            if (!esc && memchr(c->s + start, '\\', qi - start)) {
-                esc = true;
-            }
-            if (qi - start > UINT32_MAX) {
+        if (c->s[i] == '"') {
+            if (i - start > UINT32_MAX) {
                 return fail(c, VG_ELIMIT, "string too long");
             }
-            out->type = VG_JSON_STRING;
-            c->i = qi + 1;
-            if (!esc) {
-                out->s = c->s + start;
-                out->n = (uint32_t)(qi - start);
-                return VG_OK;
-            }
-            return unescape(c, start, qi, out);
+            int rc = unescape(c, start, i, out);
+            c->i = i + 1; /* after: unescape moves c->i to report error offsets */
+            return rc;
         }
-        i = qi + 1;
     }
+    c->i = c->n;
+    return fail(c, VG_ETRUNC, "unterminated string");
 }
 
 static int parse_number(struct pctx *c, struct vg_json *out)
