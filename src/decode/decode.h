@@ -10,7 +10,9 @@
  *   System child attributes    <Element>_<Attribute>: Provider_Name, Provider_Guid,
  *                              TimeCreated_SystemTime, Execution_ProcessID, Security_UserID,
  *                              Correlation_ActivityID, EventID_Qualifiers, ...
- *   EventData                  <Data Name="N">v</Data> → N;  unnamed <Data> → Data (repeated);
+ *   EventData                  <Data Name="N">v</Data> → N with spaces removed ("Threat Name" →
+ *                              ThreatName, as THOR and the SigmaHQ rules spell them);
+ *                              unnamed <Data> → Data (repeated);
  *                              <Binary> → Binary
  *   UserData                   leaf element names under the UserData root element
  *   anything else              element path joined with '.' (RenderingInfo.Message)
@@ -60,6 +62,8 @@ void vg_evtx_close(struct vg_evtx *r);
  */
 int vg_decode_winjson(struct vg_event *ev, const struct vg_json *doc);
 
+/* EventData/UserData field name: the element's Name with spaces removed, into buf. */
+size_t vg_winevt_data_name(char *buf, size_t size, const char *name, size_t n);
 /* Field name for a Windows System child attribute: "<elem>_<attr>" into buf. */
 size_t vg_winevt_attr_name(char *buf, size_t size, const char *elem, size_t el, const char *attr,
                            size_t al);
@@ -81,5 +85,47 @@ int vg_decode_json(struct vg_event *ev, const struct vg_json *doc);
  * with message. Always succeeds for any bytes (invalid UTF-8 is kept as is).
  */
 int vg_decode_line(struct vg_event *ev, const char *line, size_t len, int default_year);
+
+/* ---------------------------------------------------------------- record readers */
+
+/* Input formats a reader detects from the first bytes of a file. */
+enum vg_format {
+    VG_FMT_UNKNOWN = 0,
+    VG_FMT_EVTX,
+    VG_FMT_JSON,   /* one or more JSON values: array, JSON lines, concatenated objects */
+    VG_FMT_TEXT,   /* lines: syslog, auditd, plain */
+    VG_FMT_BINARY, /* not a supported format (NUL bytes, not EVTX) */
+};
+const char *vg_format_name(int fmt);
+enum vg_format vg_format_detect(const uint8_t *p, size_t n);
+
+struct vg_reader_limits {
+    size_t max_record; /* longest JSON document / text line kept; default 16 MiB */
+    int default_year;  /* year for syslog timestamps without one; default: current */
+};
+
+struct vg_reader_stats {
+    uint64_t records;   /* events produced */
+    uint64_t bad;       /* records skipped: malformed */
+    uint64_t oversized; /* records skipped: longer than max_record */
+    uint64_t offset;    /* bytes consumed so far (progress) */
+};
+
+/*
+ * Iterate the events of a file image of any supported format. The data must outlive the
+ * reader and the events it yields (strings are borrowed from it).
+ */
+struct vg_reader;
+int vg_reader_open(struct vg_reader **out, const uint8_t *data, size_t len,
+                   const struct vg_reader_limits *lim);
+enum vg_format vg_reader_format(const struct vg_reader *r);
+/*
+ * Next event into ev (reset by the reader). VG_OK, VG_EOF at the end; a malformed record
+ * is counted in the stats, described in err (with its line or offset), and skipped:
+ * the return is then VG_EINVAL and the caller may continue calling.
+ */
+int vg_reader_next(struct vg_reader *r, struct vg_event *ev, char *err, size_t errsz);
+const struct vg_reader_stats *vg_reader_stats(const struct vg_reader *r);
+void vg_reader_close(struct vg_reader *r);
 
 #endif /* VG_DECODE_H */

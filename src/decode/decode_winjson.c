@@ -20,6 +20,18 @@ size_t vg_winevt_attr_name(char *buf, size_t size, const char *elem, size_t el, 
     return el + 1 + al;
 }
 
+size_t vg_winevt_data_name(char *buf, size_t size, const char *name, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < size; i++) {
+        if (name[i] != ' ') {
+            buf[o++] = name[i];
+        }
+    }
+    buf[o] = '\0';
+    return o;
+}
+
 static bool key_is(const struct vg_json *k, const char *s)
 {
     size_t n = strlen(s);
@@ -28,6 +40,11 @@ static bool key_is(const struct vg_json *k, const char *s)
 
 static int add_named(struct vg_event *ev, const char *name, size_t nl, const struct vg_json *v)
 {
+    char clean[256];
+    if (memchr(name, ' ', nl)) {
+        nl = vg_winevt_data_name(clean, sizeof(clean), name, nl);
+        name = clean;
+    }
     uint32_t id = vg_field_intern(name, nl);
     if (id == VG_FIELD_NONE) {
         return VG_OK;
