@@ -298,6 +298,73 @@ static int decode_5424(struct vg_event *ev, const char *p, size_t n)
     return rc != VG_OK ? rc : vg_event_add_str(ev, F("message"), p + i, n - i);
 }
 
+/* Next space-delimited word of p[*i..n). */
+static bool word(const char *p, size_t n, size_t *i, const char **w, size_t *wl)
+{
+    while (*i < n && p[*i] == ' ') {
+        (*i)++;
+    }
+    size_t s = *i;
+    while (*i < n && p[*i] != ' ') {
+        (*i)++;
+    }
+    *w = p + s;
+    *wl = *i - s;
+    return *wl > 0;
+}
+
+static bool word_is(const char *w, size_t wl, const char *lit)
+{
+    return wl == strlen(lit) && memcmp(w, lit, wl) == 0;
+}
+
+/*
+ * sshd authentication results → ECS fields: "Failed|Accepted <method> for [invalid user]
+ * <user> from <ip> port <port>" gives event.outcome, event.action, user.name, source.ip,
+ * source.port. (A first normaliser; the full Linux auth decoders live with the server.)
+ */
+static int sshd_fields(struct vg_event *ev, const char *m, size_t n)
+{
+    size_t i = 0, wl;
+    const char *w;
+    if (!word(m, n, &i, &w, &wl) || !(word_is(w, wl, "Failed") || word_is(w, wl, "Accepted"))) {
+        return VG_OK;
+    }
+    bool ok = w[0] == 'A';
+    const char *method;
+    size_t ml;
+    if (!word(m, n, &i, &method, &ml) || !word(m, n, &i, &w, &wl) || !word_is(w, wl, "for") ||
+        !word(m, n, &i, &w, &wl)) {
+        return VG_OK;
+    }
+    if (word_is(w, wl, "invalid")) {
+        if (!word(m, n, &i, &w, &wl) || !word_is(w, wl, "user") || !word(m, n, &i, &w, &wl)) {
+            return VG_OK;
+        }
+    }
+    const char *user = w, *ip, *port = NULL;
+    size_t ul = wl, il, pl = 0;
+    if (!word(m, n, &i, &w, &wl) || !word_is(w, wl, "from") || !word(m, n, &i, &ip, &il)) {
+        return VG_OK;
+    }
+    if (word(m, n, &i, &w, &wl) && word_is(w, wl, "port")) {
+        word(m, n, &i, &port, &pl);
+    }
+    int rc;
+    if ((rc = vg_event_add_str(ev, F("event.outcome"), ok ? "success" : "failure", ok ? 7 : 7)) !=
+            VG_OK ||
+        (rc = vg_event_add_str(ev, F("event.action"), method, ml)) != VG_OK ||
+        (rc = vg_event_add_str(ev, F("user.name"), user, ul)) != VG_OK ||
+        (rc = vg_event_add_str(ev, F("source.ip"), ip, il)) != VG_OK) {
+        return rc;
+    }
+    int64_t pv;
+    if (port && vg_parse_i64(port, pl, &pv) == VG_OK) {
+        rc = vg_event_add_int(ev, F("source.port"), pv, port, pl);
+    }
+    return rc;
+}
+
 static bool linux_program(const struct vg_event *ev)
 {
     size_t l;
@@ -360,6 +427,12 @@ int vg_decode_line(struct vg_event *ev, const char *line, size_t len, int defaul
         rc = syslog_tag(ev, p + e + (e < n), e < n ? n - e - 1 : 0);
         if (rc == VG_OK && linux_program(ev)) {
             ev->kind = VG_EK_LINUX;
+            size_t pl, ml;
+            const char *prog = vg_event_get_str(ev, "program", &pl);
+            const char *msg = vg_event_get_str(ev, "message", &ml);
+            if (prog && msg && pl == 4 && !memcmp(prog, "sshd", 4)) {
+                rc = sshd_fields(ev, msg, ml);
+            }
         }
         return rc;
     }

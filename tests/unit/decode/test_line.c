@@ -1,0 +1,125 @@
+/*
+ * test_line.c — text lines: RFC 3164 / RFC 5424 syslog, auditd records, plain lines, and the
+ * record reader's handling of malformed and oversized records.
+ */
+#include "decode/decode.h"
+#include "vgtest.h"
+
+static const char *get(struct vg_event *ev, const char *name)
+{
+    static char buf[512];
+    size_t n;
+    const char *s = vg_event_get_str(ev, name, &n);
+    if (!s) {
+        return NULL;
+    }
+    snprintf(buf, sizeof(buf), "%.*s", (int)n, s);
+    return buf;
+}
+
+VG_TEST(rfc3164)
+{
+    struct vg_event *ev = vg_event_create();
+    const char *l = "Mar  3 14:02:01 web01 sshd[1234]: Failed password for root from 10.0.0.1";
+    CHECK(vg_decode_line(ev, l, strlen(l), 2025) == VG_OK);
+    CHECK_STR(get(ev, "hostname"), "web01");
+    CHECK_STR(get(ev, "program"), "sshd");
+    CHECK_STR(get(ev, "pid"), "1234");
+    CHECK_STR(get(ev, "message"), "Failed password for root from 10.0.0.1");
+    CHECK_EQ_INT(ev->kind, VG_EK_LINUX);
+    char t[40];
+    vg_time_format(ev->ts, t, sizeof(t));
+    CHECK_STR(t, "2025-03-03T14:02:01.000000Z");
+    vg_event_reset(ev);
+    const char *p = "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8";
+    CHECK(vg_decode_line(ev, p, strlen(p), 2025) == VG_OK);
+    CHECK_STR(get(ev, "facility"), "4");
+    CHECK_STR(get(ev, "severity"), "2");
+    CHECK_STR(get(ev, "program"), "su");
+    vg_event_destroy(ev);
+}
+
+VG_TEST(rfc5424)
+{
+    struct vg_event *ev = vg_event_create();
+    const char *l = "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 "
+                    "[exampleSDID@32473 iut=\"3\" eventSource=\"Application\"] An application "
+                    "event";
+    CHECK(vg_decode_line(ev, l, strlen(l), 2025) == VG_OK);
+    CHECK_STR(get(ev, "hostname"), "mymachine.example.com");
+    CHECK_STR(get(ev, "program"), "evntslog");
+    CHECK_STR(get(ev, "msgid"), "ID47");
+    CHECK_STR(get(ev, "eventSource"), "Application");
+    CHECK_STR(get(ev, "message"), "An application event");
+    CHECK(get(ev, "pid") == NULL);
+    vg_event_destroy(ev);
+}
+
+VG_TEST(auditd)
+{
+    struct vg_event *ev = vg_event_create();
+    const char *l = "type=EXECVE msg=audit(1700000000.123:456): argc=3 a0=\"wget\" "
+                    "a1=687474703A2F2F782F79 a2=\"-q\"";
+    CHECK(vg_decode_line(ev, l, strlen(l), 2025) == VG_OK);
+    CHECK_STR(get(ev, "type"), "EXECVE");
+    CHECK_STR(get(ev, "a0"), "wget");
+    CHECK_STR(get(ev, "a1"), "http://x/y");
+    CHECK_STR(get(ev, "argc"), "3");
+    CHECK_STR(get(ev, "audit.serial"), "456");
+    vg_event_destroy(ev);
+}
+
+VG_TEST(plain_and_garbage_lines)
+{
+    struct vg_event *ev = vg_event_create();
+    const char *l = "just some text \xff\xfe not utf-8";
+    CHECK(vg_decode_line(ev, l, strlen(l), 2025) == VG_OK);
+    CHECK(get(ev, "message") != NULL);
+    vg_event_reset(ev);
+    CHECK(vg_decode_line(ev, "<999>", 5, 2025) == VG_OK);
+    vg_event_reset(ev);
+    CHECK(vg_decode_line(ev, "<13>1 ", 6, 2025) == VG_OK);
+    vg_event_destroy(ev);
+}
+
+VG_TEST(reader_skips_bad_records)
+{
+    const char *data = "{\"a\":1}\n{\"a\": oops}\n{\"a\":2}\n[{\"a\":3},{\"a\":4}]\n{\"a\":";
+    struct vg_reader *r;
+    CHECK(vg_reader_open(&r, (const uint8_t *)data, strlen(data), NULL) == VG_OK);
+    CHECK_EQ_INT(vg_reader_format(r), VG_FMT_JSON);
+    struct vg_event *ev = vg_event_create();
+    char err[256];
+    int ok = 0, bad = 0, rc;
+    while ((rc = vg_reader_next(r, ev, err, sizeof(err))) != VG_EOF) {
+        if (rc == VG_OK) {
+            ok++;
+        } else {
+            bad++;
+            CHECK(strstr(err, "line ") != NULL);
+        }
+    }
+    CHECK_EQ_INT(ok, 4);
+    CHECK_EQ_INT(bad, 2);
+    vg_reader_close(r);
+    /* text: an oversized line is skipped and counted */
+    struct vg_sbuf s = VG_SBUF_INIT;
+    vg_sbuf_adds(&s, "first\n");
+    for (int i = 0; i < 5000; i++) {
+        vg_sbuf_adds(&s, "xxxxxxxxxx");
+    }
+    vg_sbuf_adds(&s, "\nlast\n");
+    struct vg_reader_limits lim = {.max_record = 1024};
+    CHECK(vg_reader_open(&r, (const uint8_t *)s.p, s.len, &lim) == VG_OK);
+    ok = bad = 0;
+    while ((rc = vg_reader_next(r, ev, err, sizeof(err))) != VG_EOF) {
+        rc == VG_OK ? ok++ : bad++;
+    }
+    CHECK_EQ_INT(ok, 2);
+    CHECK_EQ_INT(vg_reader_stats(r)->oversized, 1);
+    vg_reader_close(r);
+    vg_sbuf_fini(&s);
+    CHECK_EQ_INT(vg_format_detect((const uint8_t *)"ElfFile\0", 8), VG_FMT_EVTX);
+    CHECK_EQ_INT(vg_format_detect((const uint8_t *)"MZ\x90\0\3", 5), VG_FMT_BINARY);
+    vg_event_destroy(ev);
+}
