@@ -40,19 +40,19 @@ const char *vg_mapping_default_text(size_t *len);
 /* ---------------------------------------------------------------- ruleset generations */
 
 struct vg_ruleset_opts {
-    int min_level;          /* skip rules below this level (enum vg_sigma_level); 0 = all */
-    bool no_prefilter;      /* evaluate every routed rule (for testing the prefilter) */
+    int min_level;     /* skip rules below this level (enum vg_sigma_level); 0 = all */
+    bool no_prefilter; /* evaluate every routed rule (for testing the prefilter) */
 };
 
 struct vg_ruleset_stats {
-    uint32_t rules;         /* detection rules taking part */
-    uint32_t variants;      /* rule × routed mapping entry */
+    uint32_t rules;    /* detection rules taking part */
+    uint32_t variants; /* rule × routed mapping entry */
     uint32_t correlations;
     uint32_t filters;
     uint32_t routes;
-    uint32_t unwitnessed;   /* variants evaluated on every routed event */
-    uint32_t literals;      /* prefilter patterns */
-    uint32_t databases;     /* prefilter databases (one per field) */
+    uint32_t unwitnessed; /* variants evaluated on every routed event */
+    uint32_t literals;    /* prefilter patterns */
+    uint32_t databases;   /* prefilter databases (one per field) */
     double build_ms;
 };
 
@@ -76,6 +76,11 @@ const struct vg_sigma_rule *vg_ruleset_rule(const struct vg_ruleset *rs, uint32_
 /* Does a match of this rule produce an alert on its own (not only feed correlations)? */
 bool vg_ruleset_rule_standalone(const struct vg_ruleset *rs, uint32_t idx);
 bool vg_ruleset_has_correlations(const struct vg_ruleset *rs);
+/* Is the rule referenced by a correlation (its matches must be fed to the correlator)? */
+bool vg_ruleset_rule_correlated(const struct vg_ruleset *rs, uint32_t idx);
+/* Event field id that a Sigma field name denotes for events of a variant (VG_FIELD_NONE if
+ * the name was never seen). */
+uint32_t vg_ruleset_field_id(const struct vg_ruleset *rs, uint32_t variant, const char *name);
 
 /* ---------------------------------------------------------------- evaluation */
 
@@ -86,8 +91,8 @@ void vg_detect_ctx_destroy(struct vg_detect_ctx *ctx);
 
 struct vg_detect_counters {
     uint64_t events;
-    uint64_t routed;        /* events that matched at least one mapping entry */
-    uint64_t candidates;    /* rule variants evaluated in full */
+    uint64_t routed;     /* events that matched at least one mapping entry */
+    uint64_t candidates; /* rule variants evaluated in full */
     uint64_t matches;
 };
 const struct vg_detect_counters *vg_detect_ctx_counters(const struct vg_detect_ctx *ctx);
@@ -125,22 +130,22 @@ void vg_detect_engine_swap(struct vg_detect_engine *e, struct vg_ruleset *next);
 struct vg_correlator;
 
 struct vg_corr_alert {
-    uint32_t corr;                    /* correlation index in the ruleset */
-    const struct vg_sigma_rule *doc;  /* the correlation document */
-    vg_time_t ts;                     /* time of the event that completed it */
-    vg_time_t first_ts;               /* earliest event in the window */
+    uint32_t corr;                   /* correlation index in the ruleset */
+    const struct vg_sigma_rule *doc; /* the correlation document */
+    vg_time_t ts;                    /* time of the event that completed it */
+    vg_time_t first_ts;              /* earliest event in the window */
     uint32_t ngroup;
-    const char *const *group_names;   /* group-by names */
-    const char *const *group_values;  /* their values */
-    double value;                     /* count / distinct count / sum / avg / percentile */
-    uint32_t nevents;                 /* events in the window */
-    bool standalone;                  /* emit (false: only feeds other correlations) */
+    const char *const *group_names;  /* group-by names */
+    const char *const *group_values; /* their values */
+    double value;                    /* count / distinct count / sum / avg / percentile */
+    uint32_t nevents;                /* events in the window */
+    bool standalone;                 /* emit (false: only feeds other correlations) */
 };
 typedef int (*vg_corr_cb)(void *ud, const struct vg_corr_alert *a);
 
 struct vg_correlator_limits {
-    uint32_t max_groups;      /* per correlation; default 1,000,000 */
-    uint32_t max_window;      /* events kept per group window; default 100,000 */
+    uint32_t max_groups; /* per correlation; default 1,000,000 */
+    uint32_t max_window; /* events kept per group window; default 100,000 */
 };
 
 struct vg_correlator *vg_correlator_create(const struct vg_ruleset *rs,

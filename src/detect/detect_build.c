@@ -157,8 +157,8 @@ static uint32_t resolve_routes(const struct vg_ruleset *rs, const char *p, const
                 snprintf(note, notesz,
                          "logsource (product: %s%s%s%s%s) has no mapping entry: the rule runs "
                          "on every %s event",
-                         p, c ? ", category: " : "", c ? c : "", s ? ", service: " : "",
-                         s ? s : "", p);
+                         p, c ? ", category: " : "", c ? c : "", s ? ", service: " : "", s ? s : "",
+                         p);
                 out[0] = i;
                 return 1;
             }
@@ -255,6 +255,10 @@ static int build_rules(struct vg_ruleset *rs)
             memset(v, 0, sizeof(*v));
             v->rule = rs->nrules;
             v->route = routes[k];
+            /* A rule routed by fallback (no mapping entry for its logsource) would otherwise
+             * run on events of every source; requiring one of its own fields in the event
+             * keeps e.g. `not selection` rules of other products from firing on them. */
+            v->gated = note[0] != '\0' || routes[k] == rs->generic_route;
             v->slots = bind_slots(rs, &doc->det, &rs->routes[routes[k]]);
             if (!v->slots) {
                 vg_free(vars);
@@ -489,8 +493,7 @@ static int build_correlations(struct vg_ruleset *rs)
     }
     for (uint32_t i = 0; i < n; i++) {
         if (!bad[i] && has_cycle(rs, i, i, 0)) {
-            doc_error(set, (struct vg_sigma_rule *)docs[i],
-                      "correlation references form a cycle");
+            doc_error(set, (struct vg_sigma_rule *)docs[i], "correlation references form a cycle");
             bad[i] = true;
         }
     }
@@ -615,6 +618,20 @@ bool vg_ruleset_rule_standalone(const struct vg_ruleset *rs, uint32_t idx)
 bool vg_ruleset_has_correlations(const struct vg_ruleset *rs)
 {
     return rs->ncorrs > 0;
+}
+
+bool vg_ruleset_rule_correlated(const struct vg_ruleset *rs, uint32_t idx)
+{
+    return idx < rs->nrules && rs->rules[idx].ncorrs > 0;
+}
+
+uint32_t vg_ruleset_field_id(const struct vg_ruleset *rs, uint32_t variant, const char *name)
+{
+    if (variant >= rs->nvariants) {
+        return VG_FIELD_NONE;
+    }
+    const char *f = route_map_field(&rs->routes[rs->variants[variant].route], name);
+    return vg_field_lookup(f, strlen(f));
 }
 
 /* ---------------------------------------------------------------- engine (generations) */

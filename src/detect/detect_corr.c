@@ -42,12 +42,12 @@ struct group {
     uint64_t hash;
     char *key;
     uint32_t keylen;
-    char **values;       /* group-by values */
-    struct wentry *w;    /* ring buffer ordered by ts */
+    char **values;    /* group-by values */
+    struct wentry *w; /* ring buffer ordered by ts */
     uint32_t head, n, cap;
-    vg_time_t *last;     /* temporal: last time each reference matched */
-    vg_time_t *start;    /* temporal_ordered: start of the sequence up to each step */
-    struct vcount *vc;   /* value_count: distinct values in the window */
+    vg_time_t *last;   /* temporal: last time each reference matched */
+    vg_time_t *start;  /* temporal_ordered: start of the sequence up to each step */
+    struct vcount *vc; /* value_count: distinct values in the window */
     uint32_t vc_n, vc_cap;
     vg_time_t latest;
     bool live;
@@ -609,8 +609,7 @@ static void sweep(struct vg_correlator *c, uint32_t ci, vg_time_t now, vg_corr_c
 }
 
 static int feed_corr(struct vg_correlator *c, uint32_t ci, uint32_t ref, vg_time_t ts,
-                     const char *const *gvals, const char *val, double num, vg_corr_cb cb,
-                     void *ud)
+                     const char *const *gvals, const char *val, double num, vg_corr_cb cb, void *ud)
 {
     const struct corr_rt *cr = &c->rs->corrs[ci];
     struct cstate *s = &c->st[ci];

@@ -61,7 +61,7 @@ static bool glob_parts(const struct vg_sigma_part *p, uint32_t np, const char *s
                 star_si = si;
                 if (pi < np && p[pi].kind == VG_SPART_LIT) {
                     /* jump straight to the next occurrence of the following literal */
-                    const char *hit = memmem(s + si, n - si, p[pi].s, p[pi].n);
+                    const char *hit = vg_memmem(s + si, n - si, p[pi].s, p[pi].n);
                     if (!hit) {
                         return false;
                     }
@@ -103,7 +103,7 @@ static bool str_op(uint8_t op, const char *s, size_t n, const char *p, size_t pn
     case VG_SOP_ENDSWITH:
         return n >= pn && memcmp(s + n - pn, p, pn) == 0;
     case VG_SOP_CONTAINS:
-        return pn == 0 || (n >= pn && memmem(s, n, p, pn) != NULL);
+        return pn == 0 || (n >= pn && vg_memmem(s, n, p, pn) != NULL);
     default:
         return false;
     }
@@ -232,8 +232,8 @@ static bool num_match(const struct vg_sigma_value *v, const struct vg_value *fv)
 static bool re_match(const struct vg_sigma_value *v, const struct vg_value *fv,
                      struct eval_scratch *s)
 {
-    int rc = pcre2_match((const pcre2_code *)v->re, (PCRE2_SPTR)fv->str, fv->len, 0, 0, s->md,
-                         NULL);
+    int rc =
+        pcre2_match((const pcre2_code *)v->re, (PCRE2_SPTR)fv->str, fv->len, 0, 0, s->md, NULL);
     return rc >= 0;
 }
 
@@ -404,8 +404,8 @@ static bool eval_cond(const struct vg_sigma_detection *d, const struct vg_sigma_
     }
 }
 
-static bool eval_det(const struct vg_sigma_detection *d, const uint32_t *slots,
-                     struct vg_event *ev, struct eval_scratch *s)
+static bool eval_det(const struct vg_sigma_detection *d, const uint32_t *slots, struct vg_event *ev,
+                     struct eval_scratch *s)
 {
     if (d->nsels > s->memocap) {
         uint8_t *nm = vg_realloc(s->memo, d->nsels);
@@ -419,10 +419,28 @@ static bool eval_det(const struct vg_sigma_detection *d, const uint32_t *slots,
     return eval_cond(d, d->cond, slots, ev, s);
 }
 
+/* Does the event carry at least one field the detection names (keywords always pass)? */
+static bool has_rule_field(const struct vg_sigma_detection *d, const uint32_t *slots,
+                           const struct vg_event *ev)
+{
+    if (d->nslots == 0) {
+        return true;
+    }
+    for (uint32_t i = 0; i < d->nslots; i++) {
+        if (vg_event_get(ev, slots[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool eval_variant(const struct vg_ruleset *rs, const struct variant *v, struct vg_event *ev,
                   struct eval_scratch *s)
 {
     const struct rule_rt *rt = &rs->rules[v->rule];
+    if (v->gated && !has_rule_field(&rt->doc->det, v->slots, ev)) {
+        return false;
+    }
     if (!eval_det(&rt->doc->det, v->slots, ev, s)) {
         return false;
     }

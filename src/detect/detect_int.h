@@ -12,10 +12,10 @@
 /* ---------------------------------------------------------------- mapping */
 
 struct route_cond {
-    uint32_t field;       /* event field id */
-    bool any;             /* '*': present with any value */
+    uint32_t field; /* event field id */
+    bool any;       /* '*': present with any value */
     uint32_t nvals;
-    const char **vals;    /* folded */
+    const char **vals; /* folded */
     uint32_t *lens;
 };
 
@@ -28,7 +28,7 @@ struct route {
     const char **fmap_from; /* Sigma field */
     const char **fmap_to;   /* event field */
     uint32_t line;
-    bool synthetic;         /* added by the builder (product-wide / generic) */
+    bool synthetic; /* added by the builder (product-wide / generic) */
 };
 
 struct vg_mapping {
@@ -51,13 +51,18 @@ const char *route_map_field(const struct route *r, const char *sigma_field);
 
 #define VG_SLOT_ANY UINT32_MAX /* keyword items: every field */
 
+/* A variant's witness is up to VG_MAX_CLAUSES AND-ed clauses; database entries encode
+ * (variant << VG_CLAUSE_BITS) | clause. */
+#define VG_MAX_CLAUSES 8
+#define VG_CLAUSE_BITS 3
+
 struct rule_rt {
     const struct vg_sigma_rule *doc;
     uint32_t first_variant;
     uint32_t nvariants;
     bool standalone;
     uint32_t ncorrs;
-    uint32_t *corrs;          /* correlations that reference this rule */
+    uint32_t *corrs; /* correlations that reference this rule */
     uint32_t nfilters;
     const struct vg_sigma_rule **filters;
 };
@@ -65,26 +70,29 @@ struct rule_rt {
 struct variant {
     uint32_t rule;
     uint32_t route;
-    const uint32_t *slots;        /* field id per detection slot */
-    const uint32_t **filt_slots;  /* per filter of the rule: field ids per filter slot */
+    const uint32_t *slots;       /* field id per detection slot */
+    const uint32_t **filt_slots; /* per filter of the rule: field ids per filter slot */
     bool witnessed;
+    uint8_t full_mask; /* all witness clauses hit: (1 << nclauses) - 1 */
+    bool gated;        /* routed by fallback: needs one of the rule's fields in the event */
 };
 
 /* Prefilter database over one field (or every field for keyword searches). */
 struct fdb {
-    uint32_t field;           /* VG_FIELD_NONE for the keyword database */
+    uint32_t field; /* VG_FIELD_NONE for the keyword database */
     hs_database_t *db;
     uint32_t npat;
-    uint32_t *pat_start;      /* CSR: variants of pattern p are pat_var[pat_start[p]..p+1] */
-    uint32_t *pat_var;
+    uint32_t *pat_start; /* CSR: entries of pattern p are pat_var[pat_start[p]..p+1] */
+    uint32_t *pat_var;   /* (variant << VG_CLAUSE_BITS) | clause */
+    uint16_t *pat_route; /* route of each entry's variant (checked without touching it) */
 };
 
 struct corr_ref {
     bool is_corr;
     uint32_t idx;
-    const char *name;          /* how the correlation named it (id or name) */
-    const char **group_names;  /* per group-by entry: field name in that rule's events */
-    const char **value_names;  /* per condition.field entry */
+    const char *name;         /* how the correlation named it (id or name) */
+    const char **group_names; /* per group-by entry: field name in that rule's events */
+    const char **value_names; /* per condition.field entry */
 };
 
 struct corr_rt {
@@ -106,26 +114,27 @@ struct vg_ruleset {
     struct vg_ruleset_stats stats;
 
     uint32_t nroutes;
-    struct route *routes;      /* mapping routes + synthetic product-wide and generic */
+    struct route *routes; /* mapping routes + synthetic product-wide and generic */
     uint32_t generic_route;
     uint32_t nroute_fields;
-    uint32_t *route_fields;    /* distinct fields used by route conditions */
+    uint32_t *route_fields; /* distinct fields used by route conditions */
 
     uint32_t nrules;
     struct rule_rt *rules;
     uint32_t nvariants;
     struct variant *variants;
+    uint8_t *full_mask; /* per variant, compact copy for the scan callback */
 
     /* per route: variants without a witness (CSR) and the fields whose databases matter */
     uint32_t *route_unw_start;
     uint32_t *route_unw;
     uint32_t *route_fdb_start;
-    uint32_t *route_fdb;       /* fdb indexes relevant to the route */
-    bool *route_kw;            /* some variant of the route has keyword witnesses */
+    uint32_t *route_fdb; /* fdb indexes relevant to the route */
+    bool *route_kw;      /* some variant of the route has keyword witnesses */
 
     uint32_t nfdb;
     struct fdb *fdbs;
-    uint32_t kw_fdb;           /* index of the keyword database or UINT32_MAX */
+    uint32_t kw_fdb; /* index of the keyword database or UINT32_MAX */
 
     uint32_t ncorrs;
     struct corr_rt *corrs;

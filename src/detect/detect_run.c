@@ -19,9 +19,9 @@ struct memo_ent {
     uint32_t nfdb;
     uint32_t *fdbs;
     bool kw;
-    bool any;          /* some route matched */
+    bool any; /* some route matched */
     uint32_t nunw;
-    uint32_t *unw;     /* unwitnessed variants of the matched routes, ascending */
+    uint32_t *unw; /* unwitnessed variants of the matched routes, ascending */
 };
 
 struct vg_detect_ctx {
@@ -37,7 +37,9 @@ struct vg_detect_ctx {
     struct vg_sbuf key;
 
     uint32_t epoch;
-    uint32_t *seen;      /* per variant */
+    uint32_t *seen;      /* per variant: added to the candidates in this epoch */
+    uint32_t *hit_epoch; /* per variant: epoch of hit_mask */
+    uint8_t *hit_mask;   /* per variant: witness clauses hit so far */
     uint32_t *rule_seen; /* per rule */
     uint32_t *cand;
     uint32_t ncand;
@@ -59,9 +61,12 @@ struct vg_detect_ctx *vg_detect_ctx_create(const struct vg_ruleset *rs)
     c->memo_arena = vg_arena_create(65536);
     c->es = eval_scratch_create();
     c->seen = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
+    c->hit_epoch = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
+    c->hit_mask = vg_calloc(rs->nvariants + 1, 1);
     c->cand = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
     c->rule_seen = vg_calloc(rs->nrules + 1, sizeof(uint32_t));
-    if (!c->memo || !c->memo_arena || !c->es || !c->seen || !c->cand || !c->rule_seen) {
+    if (!c->memo || !c->memo_arena || !c->es || !c->seen || !c->cand || !c->rule_seen ||
+        !c->hit_epoch || !c->hit_mask) {
         vg_detect_ctx_destroy(c);
         return NULL;
     }
@@ -87,6 +92,8 @@ void vg_detect_ctx_destroy(struct vg_detect_ctx *c)
     vg_arena_destroy(c->memo_arena);
     vg_sbuf_fini(&c->key);
     vg_free(c->seen);
+    vg_free(c->hit_epoch);
+    vg_free(c->hit_mask);
     vg_free(c->cand);
     vg_free(c->rule_seen);
     vg_free(c);
@@ -257,10 +264,21 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     VG_UNUSED(flags);
     struct vg_detect_ctx *c = ud;
     const struct fdb *d = c->cur_fdb;
-    const struct variant *vars = c->rs->variants;
+    const uint8_t *route_on = c->cur->route_on, *full = c->rs->full_mask;
     for (uint32_t k = d->pat_start[id]; k < d->pat_start[id + 1]; k++) {
-        uint32_t v = d->pat_var[k];
-        if (c->cur->route_on[vars[v].route] && c->seen[v] != c->epoch) {
+        if (!route_on[d->pat_route[k]]) {
+            continue;
+        }
+        uint32_t v = d->pat_var[k] >> VG_CLAUSE_BITS;
+        if (c->seen[v] == c->epoch) {
+            continue;
+        }
+        if (c->hit_epoch[v] != c->epoch) {
+            c->hit_epoch[v] = c->epoch;
+            c->hit_mask[v] = 0;
+        }
+        c->hit_mask[v] |= (uint8_t)(1u << (d->pat_var[k] & ((1u << VG_CLAUSE_BITS) - 1)));
+        if (c->hit_mask[v] == full[v]) { /* every witness clause occurred */
             c->seen[v] = c->epoch;
             c->cand[c->ncand++] = v;
         }
@@ -301,8 +319,14 @@ static void collect(struct vg_detect_ctx *c, struct vg_event *ev, const struct m
             c->cand[c->ncand++] = v;
         }
     }
-    if (c->ncand > 1) {
-        qsort(c->cand, c->ncand, sizeof(uint32_t), u32cmp);
+    /* rule order, for deterministic output; lists are short: insertion sort, no malloc */
+    for (uint32_t i = 1; i < c->ncand; i++) {
+        uint32_t x = c->cand[i], j = i;
+        while (j > 0 && c->cand[j - 1] > x) {
+            c->cand[j] = c->cand[j - 1];
+            j--;
+        }
+        c->cand[j] = x;
     }
 }
 
@@ -310,6 +334,7 @@ static void next_epoch(struct vg_detect_ctx *c)
 {
     if (++c->epoch == 0) {
         memset(c->seen, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
+        memset(c->hit_epoch, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
         memset(c->rule_seen, 0, (c->rs->nrules + 1) * sizeof(uint32_t));
         c->epoch = 1;
     }

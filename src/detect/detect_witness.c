@@ -8,7 +8,7 @@
  *   W(not a)   = ⊤ (no witness)              W(selection) = ∪ over its maps of the best item
  *   W(item)    = ∪ of its values' literals (|all: the best single value)
  * A value's literal is the longest ASCII run of its case-folded pattern (matched caselessly,
- * which is a superset of Sigma's comparison), anchored when it is the whole pattern; regexes
+ * which is a superset of Sigma's comparison), unanchored; regexes
  * go in as vectorscan prefilter patterns. Variants whose witness is ⊤ are evaluated on every
  * event of their route.
  */
@@ -41,22 +41,72 @@ struct wctx {
     size_t nre, capre;
 };
 
-/* Longest run of bytes < 0x80 in p[0..n): its offset/length. */
-static void ascii_run(const char *p, uint32_t n, uint32_t *off, uint32_t *len)
+#define MAX_CASE_VARIANT_CPS 3
+#define MIN_EXTRA_CLAUSE_SCORE                                                                     \
+    5 /* weakest literal length worth an extra clause */ /* foldable non-ASCII characters expanded \
+                                                            into 2^k patterns */
+
+/* Decode the UTF-8 code point at p[*i] (invalid bytes decode as themselves). */
+static uint32_t next_cp(const char *p, uint32_t n, uint32_t *i)
 {
-    uint32_t best = 0, bo = 0, cur = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if ((unsigned char)p[i] < 0x80) {
-            if (++cur > best) {
-                best = cur;
-                bo = i + 1 - cur;
-            }
-        } else {
-            cur = 0;
+    const unsigned char *u = (const unsigned char *)p;
+    uint32_t c = u[*i];
+    uint32_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    if (len == 1 || *i + len > n) {
+        (*i)++;
+        return c;
+    }
+    uint32_t cp = c & (0xFFu >> (len + 1));
+    for (uint32_t k = 1; k < len; k++) {
+        cp = (cp << 6) | (u[*i + k] & 0x3F);
+    }
+    *i += len;
+    return cp;
+}
+
+/* Non-ASCII characters of a folded literal that have another case in the raw event. */
+static uint32_t foldable_count(const char *p, uint32_t n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t cp = next_cp(p, n, &i);
+        k += cp >= 0x80 && vg_fold_partner(cp) != cp;
+    }
+    return k;
+}
+
+/*
+ * Longest run of p[0..n) that a raw, ASCII-caseless scan finds exactly: ASCII and non-ASCII
+ * characters without another case (emoji, CJK, symbols).
+ */
+static void stable_run(const char *p, uint32_t n, uint32_t *off, uint32_t *len)
+{
+    uint32_t best = 0, bo = 0, start = 0;
+    for (uint32_t i = 0; i < n;) {
+        uint32_t at = i, cp = next_cp(p, n, &i);
+        if (cp >= 0x80 && vg_fold_partner(cp) != cp) {
+            start = i;
+            continue;
         }
+        if (i - start > best) {
+            best = i - start;
+            bo = start;
+        }
+        VG_UNUSED(at);
     }
     *off = bo;
     *len = best;
+}
+
+/* Bytes of a value usable as a prefilter literal (0 when none). */
+static uint32_t witness_len(const struct vg_sigma_value *v)
+{
+    if (v->cased || foldable_count(v->s, v->n) <= MAX_CASE_VARIANT_CPS) {
+        return v->n; /* whole literal, with case variants of its foldable characters */
+    }
+    uint32_t off, len;
+    stable_run(v->s, v->n, &off, &len);
+    return len;
 }
 
 static unsigned hs_re_flags(const struct vg_sigma_value *v)
@@ -105,18 +155,18 @@ static bool regex_usable(struct wctx *w, const struct vg_sigma_value *v)
 /* Quality of one value as a witness (literal length), or SCORE_TOP. */
 static int value_score(struct wctx *w, const struct vg_sigma_value *v)
 {
-    uint32_t off, len;
+    uint32_t len;
     switch (v->op) {
     case VG_SOP_EQ:
     case VG_SOP_CONTAINS:
     case VG_SOP_STARTSWITH:
     case VG_SOP_ENDSWITH:
     case VG_SOP_GLOB:
-        ascii_run(v->s, v->n, &off, &len);
+        len = witness_len(v);
         if (!len) {
             return SCORE_TOP;
         }
-        /* anchored whole values are very selective even when short */
+        /* whole values compared for equality/prefix/suffix are selective even when short */
         if (len == v->n && v->op != VG_SOP_CONTAINS && v->op != VG_SOP_GLOB) {
             len += 2;
         }
@@ -168,109 +218,212 @@ static bool better(const struct aset *a, const struct aset *b)
     return a->n < b->n;
 }
 
-static struct aset item_atoms(struct wctx *w, const struct vg_sigma_item *it)
+/*
+ * A witness in conjunctive form: every clause (an OR of atoms) must hit for the rule to be a
+ * candidate. n == 0 means no constraint (⊤). Up to VG_MAX_CLAUSES clauses are kept, the most
+ * selective ones.
+ */
+struct cnf {
+    uint32_t n;
+    struct aset c[VG_MAX_CLAUSES];
+};
+
+static void cnf_add(struct cnf *f, const struct aset *a)
 {
-    if (it->neq || it->nvals == 0) {
+    if (a->score == SCORE_TOP) {
+        return;
+    }
+
+    if (f->n < VG_MAX_CLAUSES) {
+        f->c[f->n++] = *a;
+        return;
+    }
+    uint32_t worst = 0;
+    for (uint32_t i = 1; i < f->n; i++) {
+        if (better(&f->c[worst], &f->c[i])) {
+            worst = i;
+        }
+    }
+    if (better(a, &f->c[worst])) {
+        f->c[worst] = *a;
+    }
+}
+
+static void cnf_and(struct cnf *f, const struct cnf *g)
+{
+    for (uint32_t i = 0; i < g->n; i++) {
+        cnf_add(f, &g->c[i]);
+    }
+}
+
+/*
+ * Keep the clauses worth scanning for: a weak clause (short literals like '.exe' or '/c')
+ * matches most events and fans out to many rules, so it costs more than the candidates it
+ * saves. If no clause is strong, keep the single best one.
+ */
+static void cnf_prune(struct cnf *f)
+{
+    uint32_t n = 0, best = 0;
+    for (uint32_t i = 0; i < f->n; i++) {
+        if (better(&f->c[i], &f->c[best])) {
+            best = i;
+        }
+    }
+    if (f->n && f->c[best].score < MIN_EXTRA_CLAUSE_SCORE) {
+        f->c[0] = f->c[best];
+        f->n = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < f->n; i++) {
+        if (f->c[i].score >= MIN_EXTRA_CLAUSE_SCORE) {
+            f->c[n++] = f->c[i];
+        }
+    }
+    f->n = n;
+}
+
+/* The single most selective clause (⊤ if none). */
+static struct aset cnf_best(const struct cnf *f)
+{
+    struct aset best = top();
+    for (uint32_t i = 0; i < f->n; i++) {
+        if (best.score == SCORE_TOP || better(&f->c[i], &best)) {
+            best = f->c[i];
+        }
+    }
+    return best;
+}
+
+static struct aset value_atom(struct wctx *w, uint32_t slot, const struct vg_sigma_value *v)
+{
+    int s = value_score(w, v);
+    if (s == SCORE_TOP) {
         return top();
     }
+    struct aset r = {s, 1, vg_arena_alloc(w->tmp, sizeof(struct atom))};
+    if (!r.a) {
+        return top();
+    }
+    r.a[0].slot = slot;
+    r.a[0].v = v;
+    return r;
+}
+
+static void item_cnf(struct wctx *w, const struct vg_sigma_item *it, struct cnf *out)
+{
+    out->n = 0;
+    if (it->neq || it->nvals == 0) {
+        return;
+    }
     uint32_t slot = it->field ? it->slot : VG_SLOT_ANY;
-    if (it->all) {
-        int best = SCORE_TOP;
-        uint32_t bi = 0;
+    if (it->all) { /* every value must occur: one clause per value */
         for (uint32_t i = 0; i < it->nvals; i++) {
-            int s = value_score(w, &it->vals[i]);
-            if (s > best) {
-                best = s;
-                bi = i;
-            }
+            struct aset a = value_atom(w, slot, &it->vals[i]);
+            cnf_add(out, &a);
         }
-        if (best == SCORE_TOP) {
-            return top();
-        }
-        struct aset r = {best, 1, vg_arena_alloc(w->tmp, sizeof(struct atom))};
-        if (!r.a) {
-            return top();
-        }
-        r.a[0].slot = slot;
-        r.a[0].v = &it->vals[bi];
-        return r;
+        return;
     }
     struct aset r = {SCORE_NEVER, 0, vg_arena_alloc(w->tmp, it->nvals * sizeof(struct atom))};
     if (!r.a) {
-        return top();
+        return;
     }
     for (uint32_t i = 0; i < it->nvals; i++) {
         int s = value_score(w, &it->vals[i]);
         if (s == SCORE_TOP) {
-            return top();
+            return;
         }
         r.score = VG_MIN(r.score, s);
         r.a[r.n].slot = slot;
         r.a[r.n].v = &it->vals[i];
         r.n++;
     }
-    return r;
+    cnf_add(out, &r);
 }
 
-static struct aset map_atoms(struct wctx *w, const struct vg_sigma_map *m)
+static void map_cnf(struct wctx *w, const struct vg_sigma_map *m, struct cnf *out)
 {
-    struct aset best = top();
+    out->n = 0;
     for (uint32_t i = 0; i < m->nitems; i++) {
-        struct aset a = item_atoms(w, &m->items[i]);
-        if (a.score != SCORE_TOP && (best.score == SCORE_TOP || better(&a, &best))) {
-            best = a;
+        struct cnf k;
+        item_cnf(w, &m->items[i], &k);
+        cnf_and(out, &k);
+    }
+}
+
+/* Disjunction of CNFs: each side collapses to its best clause, and the clauses unite. */
+static void or_cnf(struct wctx *w, const struct cnf *kids, uint32_t n, struct cnf *out)
+{
+    struct aset *parts = vg_arena_alloc(w->tmp, (n ? n : 1) * sizeof(*parts));
+    out->n = 0;
+    if (!parts) {
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        parts[i] = cnf_best(&kids[i]);
+        if (parts[i].score == SCORE_TOP) {
+            return;
         }
     }
-    return best;
+    struct aset u = aset_union(w, parts, n);
+    cnf_add(out, &u);
 }
 
-static struct aset sel_atoms(struct wctx *w, const struct vg_sigma_selection *s)
+static void sel_cnf(struct wctx *w, const struct vg_sigma_selection *s, struct cnf *out)
 {
-    struct aset *parts = vg_arena_alloc(w->tmp, (s->nmaps ? s->nmaps : 1) * sizeof(*parts));
-    if (!parts) {
-        return top();
+    if (s->nmaps == 1) {
+        map_cnf(w, &s->maps[0], out);
+        return;
+    }
+    struct cnf *kids = vg_arena_alloc(w->tmp, (s->nmaps ? s->nmaps : 1) * sizeof(*kids));
+    out->n = 0;
+    if (!kids) {
+        return;
     }
     for (uint32_t i = 0; i < s->nmaps; i++) {
-        parts[i] = map_atoms(w, &s->maps[i]);
+        map_cnf(w, &s->maps[i], &kids[i]);
     }
-    return aset_union(w, parts, s->nmaps);
+    or_cnf(w, kids, s->nmaps, out);
 }
 
-static struct aset cond_atoms(struct wctx *w, const struct vg_sigma_detection *d,
-                              const struct vg_sigma_cond *c)
+/* Returns false for a condition that can never be true (e.g. a constant false). */
+static bool cond_cnf(struct wctx *w, const struct vg_sigma_detection *d,
+                     const struct vg_sigma_cond *c, struct cnf *out)
 {
+    out->n = 0;
     switch (c->op) {
     case VG_SC_SEL:
-        return sel_atoms(w, &d->sels[c->sel]);
-    case VG_SC_AND: {
-        struct aset best = top();
+        sel_cnf(w, &d->sels[c->sel], out);
+        return true;
+    case VG_SC_AND:
         for (uint32_t i = 0; i < c->n; i++) {
-            struct aset a = cond_atoms(w, d, c->kids[i]);
-            if (a.score != SCORE_TOP && (best.score == SCORE_TOP || better(&a, &best))) {
-                best = a;
+            struct cnf k;
+            if (!cond_cnf(w, d, c->kids[i], &k)) {
+                return false;
             }
+            cnf_and(out, &k);
         }
-        return best;
-    }
+        return true;
     case VG_SC_OR: {
-        struct aset *parts = vg_arena_alloc(w->tmp, c->n * sizeof(*parts));
-        if (!parts) {
-            return top();
+        struct cnf *kids = vg_arena_alloc(w->tmp, c->n * sizeof(*kids));
+        uint32_t nk = 0;
+        if (!kids) {
+            return true;
         }
         for (uint32_t i = 0; i < c->n; i++) {
-            parts[i] = cond_atoms(w, d, c->kids[i]);
-            if (parts[i].score == SCORE_TOP) {
-                return top();
+            if (cond_cnf(w, d, c->kids[i], &kids[nk])) {
+                nk++;
             }
         }
-        return aset_union(w, parts, c->n);
+        if (!nk) {
+            return false;
+        }
+        or_cnf(w, kids, nk, out);
+        return true;
     }
-    case VG_SC_FALSE: {
-        struct aset never = {SCORE_NEVER, 0, NULL};
-        return never;
-    }
+    case VG_SC_FALSE:
+        return false;
     default:
-        return top();
+        return true;
     }
 }
 
@@ -278,9 +431,9 @@ static struct aset cond_atoms(struct wctx *w, const struct vg_sigma_detection *d
 
 struct tuple {
     uint32_t field;   /* VG_FIELD_NONE = keyword (any field) */
-    uint32_t variant;
+    uint32_t variant; /* (variant << VG_CLAUSE_BITS) | clause */
     unsigned flags;
-    const char *pat;  /* vectorscan expression */
+    const char *pat; /* vectorscan expression */
 };
 
 static int tuple_cmp(const void *a, const void *b)
@@ -299,43 +452,100 @@ static int tuple_cmp(const void *a, const void *b)
     return x->variant < y->variant ? -1 : x->variant > y->variant;
 }
 
-/* Vectorscan expression for a literal witness (bytes escaped, anchored if whole). */
-static const char *literal_expr(struct vg_arena *a, const struct vg_sigma_value *v)
+static void escape_into(char *e, size_t *o, const char *p, uint32_t n)
 {
-    uint32_t off, len;
-    ascii_run(v->s, v->n, &off, &len);
-    bool whole = len == v->n;
-    bool head = whole && (v->op == VG_SOP_EQ || v->op == VG_SOP_STARTSWITH);
-    bool tail = whole && (v->op == VG_SOP_EQ || v->op == VG_SOP_ENDSWITH);
-    char *e = vg_arena_alloc(a, (size_t)len * 4 + 3);
-    if (!e) {
-        return NULL;
-    }
-    size_t o = 0;
-    if (head) {
-        e[o++] = '^';
-    }
-    for (uint32_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)v->s[off + i];
+    static const char hx[] = "0123456789abcdef";
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
         if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) {
-            e[o++] = (char)ch;
+            e[(*o)++] = (char)ch;
         } else {
-            static const char hx[] = "0123456789abcdef";
-            e[o++] = '\\';
-            e[o++] = 'x';
-            e[o++] = hx[ch >> 4];
-            e[o++] = hx[ch & 15];
+            e[(*o)++] = '\\';
+            e[(*o)++] = 'x';
+            e[(*o)++] = hx[ch >> 4];
+            e[(*o)++] = hx[ch & 15];
         }
     }
-    if (tail) {
-        e[o++] = '$';
-    }
-    e[o] = '\0';
-    return e;
 }
 
-static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, size_t n,
-                       char *err, size_t errsz)
+static size_t put_cp(char *d, uint32_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xE0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * Vectorscan expressions for a literal witness: its bytes escaped, unanchored, one
+ * expression per case variant of its foldable non-ASCII characters (ASCII case is left to
+ * HS_FLAG_CASELESS). Returns the number of expressions written to out (<= 8).
+ *
+ * (Anchoring equality and suffix literals with ^/$ made them more selective but multiplied
+ * vectorscan's compile time by ~8 for the SigmaHQ set — 0.8 s for Image alone — because
+ * anchored literals leave the fast FDR literal matcher; an unanchored superset costs a few
+ * extra candidates instead.)
+ */
+static uint32_t literal_exprs(struct vg_arena *a, const struct vg_sigma_value *v, const char **out)
+{
+    uint32_t k = v->cased ? 0 : foldable_count(v->s, v->n);
+    if (!v->cased && k > MAX_CASE_VARIANT_CPS) {
+        uint32_t off, len;
+        stable_run(v->s, v->n, &off, &len);
+        char *e = vg_arena_alloc(a, (size_t)len * 4 + 1);
+        if (!e) {
+            return 0;
+        }
+        size_t o = 0;
+        escape_into(e, &o, v->s + off, len);
+        e[o] = '\0';
+        out[0] = e;
+        return 1;
+    }
+    uint32_t nvar = 1u << k;
+    for (uint32_t m = 0; m < nvar; m++) {
+        char *lit = vg_arena_alloc(a, (size_t)v->n + 8);
+        char *e = vg_arena_alloc(a, ((size_t)v->n + 8) * 4 + 1);
+        if (!lit || !e) {
+            return 0;
+        }
+        size_t ln = 0, o = 0;
+        uint32_t bit = 0;
+        for (uint32_t i = 0; i < v->n;) {
+            uint32_t cp = next_cp(v->s, v->n, &i);
+            if (!v->cased && cp >= 0x80 && vg_fold_partner(cp) != cp) {
+                if (m & (1u << bit)) {
+                    cp = vg_fold_partner(cp);
+                }
+                bit++;
+            }
+            ln += put_cp(lit + ln, cp);
+        }
+        escape_into(e, &o, lit, (uint32_t)ln);
+        e[o] = '\0';
+        out[m] = e;
+    }
+    return nvar;
+}
+
+static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, size_t n, char *err,
+                       size_t errsz)
 {
     /* t[0..n) share the field and are sorted: group identical (flags, pat) */
     const char **exprs = vg_arena_alloc(rs->arena, n * sizeof(char *));
@@ -343,7 +553,8 @@ static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, si
     unsigned *ids = vg_arena_alloc(rs->arena, n * sizeof(unsigned));
     f->pat_start = vg_arena_alloc(rs->arena, (n + 1) * sizeof(uint32_t));
     f->pat_var = vg_arena_alloc(rs->arena, n * sizeof(uint32_t));
-    if (!exprs || !flags || !ids || !f->pat_start || !f->pat_var) {
+    f->pat_route = vg_arena_alloc(rs->arena, n * sizeof(uint16_t));
+    if (!exprs || !flags || !ids || !f->pat_start || !f->pat_var || !f->pat_route) {
         return VG_ENOMEM;
     }
     uint32_t np = 0, nv = 0;
@@ -356,6 +567,7 @@ static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, si
             np++;
         }
         if (nv == 0 || f->pat_var[nv - 1] != t[i].variant || f->pat_start[np - 1] == nv) {
+            f->pat_route[nv] = (uint16_t)rs->variants[t[i].variant >> VG_CLAUSE_BITS].route;
             f->pat_var[nv++] = t[i].variant;
         }
     }
@@ -363,7 +575,12 @@ static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, si
     f->npat = np;
     f->field = t[0].field;
     hs_compile_error_t *ce = NULL;
-    if (hs_compile_multi(exprs, flags, ids, np, HS_MODE_BLOCK, NULL, &f->db, &ce) != HS_SUCCESS) {
+    uint64_t t0 = vg_clock_ns();
+    int hrc = hs_compile_multi(exprs, flags, ids, np, HS_MODE_BLOCK, NULL, &f->db, &ce);
+    VG_DEBUG("detect", "prefilter %s: %u patterns compiled in %.1f ms",
+             f->field == VG_FIELD_NONE ? "(keywords)" : vg_field_name(f->field, NULL), np,
+             (double)(vg_clock_ns() - t0) / 1e6);
+    if (hrc != HS_SUCCESS) {
         size_t fl;
         const char *fname = f->field == VG_FIELD_NONE ? "(keywords)" : vg_field_name(f->field, &fl);
         snprintf(err, errsz, "prefilter for field %s: %s (pattern %d)", fname,
@@ -386,9 +603,19 @@ static int index_routes(struct vg_ruleset *rs, const bool *witnessed, bool **var
     rs->route_kw = vg_arena_calloc(rs->arena, (nr ? nr : 1) * sizeof(bool));
     rs->route_unw = vg_arena_alloc(rs->arena, (rs->nvariants + 1) * sizeof(uint32_t));
     rs->route_fdb = vg_arena_alloc(rs->arena, ((size_t)nr * (rs->nfdb + 1) + 1) * sizeof(uint32_t));
+    /* rel[r * nfdb + d]: some variant of route r has witnesses in database d */
+    bool *rel = vg_calloc((size_t)nr * (rs->nfdb + 1) + 1, sizeof(bool));
     if (!rs->route_unw_start || !rs->route_fdb_start || !rs->route_kw || !rs->route_unw ||
-        !rs->route_fdb) {
+        !rs->route_fdb || !rel) {
+        vg_free(rel);
         return VG_ENOMEM;
+    }
+    for (uint32_t d = 0; d < rs->nfdb; d++) {
+        for (uint32_t v = 0; v < rs->nvariants; v++) {
+            if (var_in_fdb[d][v]) {
+                rel[(size_t)rs->variants[v].route * rs->nfdb + d] = true;
+            }
+        }
     }
     uint32_t nu = 0, nf = 0;
     for (uint32_t r = 0; r < nr; r++) {
@@ -400,11 +627,7 @@ static int index_routes(struct vg_ruleset *rs, const bool *witnessed, bool **var
         }
         rs->route_fdb_start[r] = nf;
         for (uint32_t d = 0; d < rs->nfdb; d++) {
-            bool used = false;
-            for (uint32_t v = 0; v < rs->nvariants && !used; v++) {
-                used = rs->variants[v].route == r && var_in_fdb[d][v];
-            }
-            if (!used) {
+            if (!rel[(size_t)r * rs->nfdb + d]) {
                 continue;
             }
             if (d == rs->kw_fdb) {
@@ -417,33 +640,52 @@ static int index_routes(struct vg_ruleset *rs, const bool *witnessed, bool **var
     rs->route_unw_start[nr] = nu;
     rs->route_fdb_start[nr] = nf;
     rs->stats.unwitnessed = nu;
+    vg_free(rel);
     return VG_OK;
 }
 
-static int add_tuples(struct vg_ruleset *rs, struct wctx *w, uint32_t v, const struct aset *as,
-                      struct tuple **tv, size_t *nt, size_t *cap)
+static int add_tuple(struct tuple **tv, size_t *nt, size_t *cap, uint32_t field, uint32_t code,
+                     unsigned flags, const char *pat)
+{
+    if (vg_grow(tv, cap, *nt + 1, sizeof(**tv)) != VG_OK) {
+        return VG_ENOMEM;
+    }
+    struct tuple *t = &(*tv)[(*nt)++];
+    t->field = field;
+    t->variant = code;
+    t->flags = flags;
+    t->pat = pat;
+    return VG_OK;
+}
+
+static int add_tuples(struct vg_ruleset *rs, uint32_t v, const struct cnf *f, struct tuple **tv,
+                      size_t *nt, size_t *cap)
 {
     const struct variant *var = &rs->variants[v];
-    for (uint32_t i = 0; i < as->n; i++) {
-        const struct vg_sigma_value *val = as->a[i].v;
-        if (vg_grow(tv, cap, *nt + 1, sizeof(**tv)) != VG_OK) {
-            return VG_ENOMEM;
-        }
-        struct tuple *t = &(*tv)[(*nt)++];
-        t->field = as->a[i].slot == VG_SLOT_ANY ? VG_FIELD_NONE : var->slots[as->a[i].slot];
-        t->variant = v;
-        if (val->op == VG_SOP_RE) {
-            t->flags = hs_re_flags(val);
-            t->pat = val->s;
-        } else {
-            t->flags = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-            t->pat = literal_expr(rs->arena, val);
-            if (!t->pat) {
-                return VG_ENOMEM;
+    for (uint32_t cl = 0; cl < f->n; cl++) {
+        const struct aset *as = &f->c[cl];
+        uint32_t code = (v << VG_CLAUSE_BITS) | cl;
+        for (uint32_t i = 0; i < as->n; i++) {
+            const struct vg_sigma_value *val = as->a[i].v;
+            uint32_t field =
+                as->a[i].slot == VG_SLOT_ANY ? VG_FIELD_NONE : var->slots[as->a[i].slot];
+            int rc;
+            if (val->op == VG_SOP_RE) {
+                rc = add_tuple(tv, nt, cap, field, code, hs_re_flags(val), val->s);
+            } else {
+                const char *exprs[1u << MAX_CASE_VARIANT_CPS];
+                uint32_t ne = literal_exprs(rs->arena, val, exprs);
+                rc = ne ? VG_OK : VG_ENOMEM;
+                for (uint32_t e = 0; e < ne && rc == VG_OK; e++) {
+                    rc = add_tuple(tv, nt, cap, field, code, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH,
+                                   exprs[e]);
+                }
+            }
+            if (rc != VG_OK) {
+                return rc;
             }
         }
     }
-    VG_UNUSED(w);
     return VG_OK;
 }
 
@@ -462,16 +704,18 @@ int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz)
     /* witness per rule (shared by its variants; slots are bound per variant) */
     for (uint32_t r = 0; r < rs->nrules; r++) {
         const struct rule_rt *rt = &rs->rules[r];
-        struct aset as = rs->opts.no_prefilter ? top() : cond_atoms(&w, &rt->doc->det,
-                                                                    rt->doc->det.cond);
+        struct cnf f = {0};
+        bool possible = rs->opts.no_prefilter || cond_cnf(&w, &rt->doc->det, rt->doc->det.cond, &f);
+        cnf_prune(&f);
         for (uint32_t k = 0; k < rt->nvariants; k++) {
             uint32_t v = rt->first_variant + k;
-            if (as.score == SCORE_TOP) {
-                continue;
+            if (possible && f.n == 0) {
+                continue; /* no witness: evaluated on every event of its route */
             }
-            witnessed[v] = true;
+            witnessed[v] = true; /* (a never-true condition is "witnessed" by nothing) */
             rs->variants[v].witnessed = true;
-            if ((rc = add_tuples(rs, &w, v, &as, &tv, &nt, &cap)) != VG_OK) {
+            rs->variants[v].full_mask = (uint8_t)((1u << f.n) - 1);
+            if (possible && (rc = add_tuples(rs, v, &f, &tv, &nt, &cap)) != VG_OK) {
                 goto out;
             }
         }
@@ -499,7 +743,7 @@ int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz)
             goto out;
         }
         for (size_t k = i; k < j; k++) {
-            var_in_fdb[d][tv[k].variant] = true;
+            var_in_fdb[d][tv[k].variant >> VG_CLAUSE_BITS] = true;
         }
         rc = compile_fdb(rs, &rs->fdbs[d], tv + i, j - i, err, errsz);
         if (rc != VG_OK) {
@@ -512,6 +756,14 @@ int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz)
         i = j;
     }
     rs->stats.databases = rs->nfdb;
+    rs->full_mask = vg_arena_alloc(rs->arena, rs->nvariants + 1);
+    if (!rs->full_mask) {
+        rc = VG_ENOMEM;
+        goto out;
+    }
+    for (uint32_t v = 0; v < rs->nvariants; v++) {
+        rs->full_mask[v] = rs->variants[v].full_mask;
+    }
     rc = index_routes(rs, witnessed, var_in_fdb);
 out:
     if (rc == VG_ENOMEM) {
