@@ -1,0 +1,50 @@
+/*
+ * vigie.c — the `vigie` command: dispatch to subcommands. Thin by design: every command
+ * parses its options and calls into the modules.
+ */
+#include "bin/vigie_cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct vg_command commands[] = {
+    {"hunt", "run Sigma rules over EVTX, JSON and log files", vg_cmd_hunt},
+    {"rules", "check or list Sigma rules (rules check|list PATH...)", vg_cmd_rules},
+    {"mapping", "print the built-in Sigma logsource mapping", vg_cmd_mapping},
+    {"demo", "hunt over the bundled example logs with the bundled example rules", vg_cmd_demo},
+    {"version", "print the version", vg_cmd_version},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vigie <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+    }
+    fprintf(f, "\n`vigie <command> --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *lv = getenv("VIGIE_LOG_LEVEL");
+    enum vg_log_level level;
+    if (lv && vg_log_level_parse(lv, &level) == VG_OK) {
+        vg_log_set_level(level);
+    }
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? VG_EXIT_USAGE : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        return vg_cmd_version(argc - 1, argv + 1);
+    }
+    for (size_t i = 0; i < VG_ARRAY_LEN(commands); i++) {
+        if (!strcmp(argv[1], commands[i].name)) {
+            return commands[i].fn(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "vigie: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return VG_EXIT_USAGE;
+}

@@ -1,0 +1,28 @@
+/*
+ * vigie_cmd.h — subcommands of the `vigie` binary.
+ */
+#ifndef VG_BIN_CMD_H
+#define VG_BIN_CMD_H
+
+#include "core/core.h"
+
+/* Exit statuses scripts can rely on. */
+enum {
+    VG_EXIT_OK = 0,
+    VG_EXIT_FAIL = 1,  /* rules with errors, unreadable inputs */
+    VG_EXIT_USAGE = 2, /* bad command line */
+};
+
+struct vg_command {
+    const char *name;
+    const char *help;
+    int (*fn)(int argc, char **argv);
+};
+
+int vg_cmd_hunt(int argc, char **argv);
+int vg_cmd_rules(int argc, char **argv);
+int vg_cmd_mapping(int argc, char **argv);
+int vg_cmd_demo(int argc, char **argv);
+int vg_cmd_version(int argc, char **argv);
+
+#endif
