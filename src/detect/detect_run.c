@@ -184,7 +184,9 @@ static struct memo_ent *memo_build(struct vg_detect_ctx *c, struct vg_event *ev,
             }
         }
     }
-    qsort(m->unw, m->nunw, sizeof(uint32_t), u32cmp);
+    if (m->nunw > 1) {
+        qsort(m->unw, m->nunw, sizeof(uint32_t), u32cmp);
+    }
     return m;
 }
 

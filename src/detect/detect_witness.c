@@ -720,7 +720,9 @@ int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz)
             }
         }
     }
-    qsort(tv, nt, sizeof(*tv), tuple_cmp);
+    if (nt) {
+        qsort(tv, nt, sizeof(*tv), tuple_cmp);
+    }
     /* one database per field */
     for (size_t i = 0; i < nt; i++) {
         nfields += i == 0 || tv[i].field != tv[i - 1].field;

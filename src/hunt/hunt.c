@@ -339,7 +339,9 @@ static int replay_correlations(struct shared *sh, struct vg_hunt_result *res)
     if (!vg_ruleset_has_correlations(sh->rs)) {
         return VG_OK;
     }
-    qsort(sh->snaps, sh->nsnaps, sizeof(*sh->snaps), snap_cmp);
+    if (sh->nsnaps) {
+        qsort(sh->snaps, sh->nsnaps, sizeof(*sh->snaps), snap_cmp);
+    }
     struct vg_correlator *cor = vg_correlator_create(sh->rs, NULL);
     struct vg_event *ev = vg_event_create();
     struct vg_json_parser *jp = vg_json_parser_create(NULL);

@@ -204,8 +204,12 @@ static int run_case(const char *dir)
     }
     vg_free(text);
     /* compare the match/corr lines as sets */
-    qsort(got.lines, got.n, sizeof(char *), cmpstr);
-    qsort(want.lines, want.n, sizeof(char *), cmpstr);
+    if (got.n) {
+        qsort(got.lines, got.n, sizeof(char *), cmpstr);
+    }
+    if (want.n) {
+        qsort(want.lines, want.n, sizeof(char *), cmpstr);
+    }
     size_t i = 0, j = 0;
     while (i < got.n || j < want.n) {
         int c = i >= got.n ? 1 : j >= want.n ? -1 : strcmp(got.lines[i], want.lines[j]);
