@@ -31,10 +31,11 @@
 struct vg_evtx;
 
 struct vg_evtx_stats {
-    uint64_t chunks;      /* chunks seen */
-    uint64_t bad_chunks;  /* chunks skipped (bad signature/checksum/header) */
-    uint64_t records;     /* records decoded into events */
-    uint64_t bad_records; /* records skipped (corrupt BinXML, truncated) */
+    uint64_t chunks;        /* chunks seen */
+    uint64_t bad_chunks;    /* chunks skipped (bad signature or header) */
+    uint64_t bad_checksums; /* file header or chunks whose CRC32 did not match (still read) */
+    uint64_t records;       /* records decoded into events */
+    uint64_t bad_records;   /* records skipped (corrupt BinXML, truncated) */
 };
 
 /*
@@ -45,9 +46,9 @@ struct vg_evtx_stats {
 int vg_evtx_open(struct vg_evtx **out, const uint8_t *data, size_t len);
 /*
  * Decode the next record into ev (the caller resets ev before each call). Returns VG_OK,
- * VG_EOF at the end, or VG_EINVAL for a record that could not be decoded — the caller counts
- * it and calls again (the reader has already moved past it). err (may be NULL) receives a
- * description naming the chunk/record offset.
+ * VG_EOF at the end, VG_ENOMEM, or VG_EINVAL for a record that could not be decoded — the
+ * caller counts it and calls again (the reader has already moved past it). err (may be NULL)
+ * receives a description naming the chunk/record offset.
  */
 int vg_evtx_next(struct vg_evtx *r, struct vg_event *ev, char *err, size_t errsz);
 const struct vg_evtx_stats *vg_evtx_stats(const struct vg_evtx *r);

@@ -707,7 +707,6 @@ struct vg_evtx {
     uint32_t rec_off, rec_end;
 
     struct vg_evtx_stats stats;
-    uint64_t crc_errors;
 
     struct vg_arena *carena; /* per chunk: names, compiled templates */
     struct vg_arena *rarena; /* per record: record-level ops, instances */
@@ -1903,8 +1902,7 @@ static int chunk_next(struct vg_evtx *r)
         uint32_t free_off = vg_le32(c + 48);
         if (!chunk_checksums_ok(c, clen, free_off)) {
             /* dirty or damaged: counted, but the records are still worth reading */
-            r->crc_errors++;
-            r->stats.bad_chunks++;
+            r->stats.bad_checksums++;
         }
         if (free_off < VG_EVTX_CHUNK_HEADER_SIZE || free_off > clen) {
             free_off = clen;
@@ -2033,7 +2031,7 @@ int vg_evtx_open(struct vg_evtx **out, const uint8_t *data, size_t len)
     }
     /* a damaged file header is tolerated (chunks are found by position), but counted */
     if (len >= 128 && vg_evtx_crc32(0, data, 120) != vg_le32(data + 124)) {
-        r->crc_errors++;
+        r->stats.bad_checksums++;
     }
     *out = r;
     return VG_OK;
@@ -2080,7 +2078,7 @@ const struct vg_evtx_stats *vg_evtx_stats(const struct vg_evtx *r)
 
 uint64_t vg_evtx_crc_errors(const struct vg_evtx *r)
 {
-    return r->crc_errors;
+    return r->stats.bad_checksums;
 }
 
 void vg_evtx_close(struct vg_evtx *r)

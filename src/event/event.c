@@ -33,6 +33,7 @@ void vg_event_destroy(struct vg_event *ev)
     vg_free(ev->fields);
     vg_free(ev->stamp);
     vg_free(ev->first);
+    vg_free(ev->last);
     vg_free(ev);
 }
 
@@ -69,6 +70,11 @@ static int index_grow(struct vg_event *ev, uint32_t id)
         return VG_ENOMEM;
     }
     ev->first = nf;
+    uint32_t *nl = vg_realloc(ev->last, ncap * sizeof(*nl));
+    if (!nl) {
+        return VG_ENOMEM;
+    }
+    ev->last = nl;
     memset(ev->stamp + ev->idx_cap, 0, (ncap - ev->idx_cap) * sizeof(*ns));
     ev->idx_cap = ncap;
     return VG_OK;
@@ -94,15 +100,12 @@ int vg_event_add(struct vg_event *ev, uint32_t id, const struct vg_value *v)
     f->next = UINT32_MAX;
     f->v = *v;
     if (ev->stamp[id] == ev->epoch) {
-        struct vg_field *prev = &ev->fields[ev->first[id]];
-        while (prev->next != UINT32_MAX) {
-            prev = &ev->fields[prev->next];
-        }
-        prev->next = ev->n;
+        ev->fields[ev->last[id]].next = ev->n;
     } else {
         ev->stamp[id] = ev->epoch;
         ev->first[id] = ev->n;
     }
+    ev->last[id] = ev->n;
     ev->n++;
     return VG_OK;
 }

@@ -82,6 +82,7 @@ struct vg_event {
     /* id → first occurrence, valid where stamp[id] == epoch (no clearing between events) */
     uint32_t *stamp;
     uint32_t *first;
+    uint32_t *last; /* last occurrence: repeated fields append in O(1) */
     uint32_t idx_cap;
     uint32_t epoch;
 

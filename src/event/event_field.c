@@ -5,7 +5,8 @@
  * is written once (hash tag + id) after the name it refers to. Writers serialise on a mutex
  * and grow the table by building a bigger copy and swapping the pointer; retired tables are
  * kept until exit because a reader may still be probing them. The registry is bounded
- * (VG_FIELD_MAX ids) so hostile input with endless unique keys cannot grow it forever.
+ * (VG_FIELD_MAX ids, VG_FIELD_NAME_BYTES_MAX bytes of names) so hostile input with endless
+ * unique keys cannot grow it forever.
  */
 #include "event/event.h"
 
@@ -13,10 +14,11 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define VG_FIELD_MAX (1u << 20)
-#define CHUNK_BITS   10
-#define CHUNK_SIZE   (1u << CHUNK_BITS)
-#define NCHUNKS      (VG_FIELD_MAX / CHUNK_SIZE)
+#define VG_FIELD_MAX            (1u << 20)
+#define VG_FIELD_NAME_BYTES_MAX (64u << 20) /* all names together */
+#define CHUNK_BITS              10
+#define CHUNK_SIZE              (1u << CHUNK_BITS)
+#define NCHUNKS                 (VG_FIELD_MAX / CHUNK_SIZE)
 
 struct name_ent {
     const char *name;
@@ -34,6 +36,7 @@ static _Atomic(struct reg_table *) table;
 static _Atomic uint32_t count;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vg_arena *name_arena;
+static size_t name_bytes;
 
 static inline uint64_t name_hash(const char *s, size_t n)
 {
@@ -127,7 +130,7 @@ uint32_t vg_field_intern(const char *name, size_t len)
         goto out;
     }
     uint32_t n = atomic_load_explicit(&count, memory_order_relaxed);
-    if (n >= VG_FIELD_MAX || len > UINT32_MAX) {
+    if (n >= VG_FIELD_MAX || len > UINT32_MAX || name_bytes + len > VG_FIELD_NAME_BYTES_MAX) {
         goto out;
     }
     if (!name_arena && !(name_arena = vg_arena_create(65536))) {
@@ -148,6 +151,7 @@ uint32_t vg_field_intern(const char *name, size_t len)
     if (!copy) {
         goto out;
     }
+    name_bytes += len + 1;
     c[n & (CHUNK_SIZE - 1)].name = copy;
     c[n & (CHUNK_SIZE - 1)].len = (uint32_t)len;
     atomic_store_explicit(&count, n + 1, memory_order_release);
