@@ -80,6 +80,8 @@ static int count_cb(void *ud, const struct vg_detect_match *m, struct vg_event *
     return 0;
 }
 
+static uint64_t scans;
+
 static double run(const uint8_t *buf, size_t len, struct vg_ruleset *rs, uint64_t *events,
                   uint64_t *dets, uint64_t *cands)
 {
@@ -99,6 +101,7 @@ static double run(const uint8_t *buf, size_t len, struct vg_ruleset *rs, uint64_
     double s = (double)(vg_clock_ns() - t0) / 1e9;
     if (ctx) {
         *cands = vg_detect_ctx_counters(ctx)->candidates;
+        scans = vg_detect_ctx_counters(ctx)->scans;
     }
     vg_reader_close(r);
     vg_detect_ctx_destroy(ctx);
@@ -181,6 +184,7 @@ int main(int argc, char **argv)
     printf("parse + all rules:      %.0f events/s (%.3f s)\n", (double)ev1 / full_s, full_s);
     printf("ratio (all rules/parse): %.2f\n", (parse_s > 0 ? full_s / parse_s : 0));
     printf("rules evaluated/event:  %.2f (of %u)\n", (double)cands / (double)ev1, st->rules);
+    printf("values scanned/event:   %.2f\n", (double)scans / (double)ev1);
     printf("detections:             %llu (%.3f per event)\n", (unsigned long long)dets,
            (double)dets / (double)ev1);
     printf("peak RSS:               %.1f MB\n", (double)ru.ru_maxrss / 1024);

@@ -552,14 +552,13 @@ int vg_ruleset_build(struct vg_sigma_set *set, const struct vg_mapping *map,
     atomic_init(&rs->refs, 1);
     rs->set = set;
     rs->map = mapping_ref(map);
-    rs->kw_fdb = UINT32_MAX;
     if (opts) {
         rs->opts = *opts;
     }
     int rc;
     if ((rc = add_synthetic_routes(rs)) != VG_OK || (rc = collect_route_fields(rs)) != VG_OK ||
-        (rc = build_rules(rs)) != VG_OK || (rc = attach_filters(rs)) != VG_OK ||
-        (rc = build_correlations(rs)) != VG_OK) {
+        (rs->nroutes >= 0xFFFF && (rc = VG_ELIMIT) != VG_OK) || (rc = build_rules(rs)) != VG_OK ||
+        (rc = attach_filters(rs)) != VG_OK || (rc = build_correlations(rs)) != VG_OK) {
         snprintf(err, errsz, "building the ruleset: %s", vg_strerror(rc));
         vg_ruleset_unref(rs);
         return rc;

@@ -56,6 +56,10 @@ const char *route_map_field(const struct route *r, const char *sigma_field);
 #define VG_MAX_CLAUSES 8
 #define VG_CLAUSE_BITS 3
 
+/* Keyword witnesses get one database per route (pseudo field ids above every real one). */
+#define VG_KW_FIELD(route) (0xF0000000u | (uint32_t)(route))
+#define VG_IS_KW_FIELD(f)  (((f)&0xF0000000u) == 0xF0000000u)
+
 struct rule_rt {
     const struct vg_sigma_rule *doc;
     uint32_t first_variant;
@@ -79,7 +83,8 @@ struct variant {
 
 /* Prefilter database over one field (or every field for keyword searches). */
 struct fdb {
-    uint32_t field; /* VG_FIELD_NONE for the keyword database */
+    uint32_t field; /* event field id, or VG_KW_FIELD(route) for a route's keyword database */
+    bool kw;        /* keyword database: scanned over all of the event's values at once */
     hs_database_t *db;
     uint32_t npat;
     uint32_t *pat_start; /* CSR: entries of pattern p are pat_var[pat_start[p]..p+1] */
@@ -130,11 +135,9 @@ struct vg_ruleset {
     uint32_t *route_unw;
     uint32_t *route_fdb_start;
     uint32_t *route_fdb; /* fdb indexes relevant to the route */
-    bool *route_kw;      /* some variant of the route has keyword witnesses */
 
     uint32_t nfdb;
     struct fdb *fdbs;
-    uint32_t kw_fdb; /* index of the keyword database or UINT32_MAX */
 
     uint32_t ncorrs;
     struct corr_rt *corrs;

@@ -44,6 +44,9 @@ struct vg_detect_ctx {
     uint32_t *cand;
     uint32_t ncand;
 
+    struct vg_sbuf kwbuf; /* all values of the event, for keyword scans */
+    uint32_t kw_epoch;    /* epoch kwbuf was built for */
+
     /* scan callback state */
     const struct memo_ent *cur;
     const struct fdb *cur_fdb;
@@ -91,6 +94,7 @@ void vg_detect_ctx_destroy(struct vg_detect_ctx *c)
     vg_free(c->memo);
     vg_arena_destroy(c->memo_arena);
     vg_sbuf_fini(&c->key);
+    vg_sbuf_fini(&c->kwbuf);
     vg_free(c->seen);
     vg_free(c->hit_epoch);
     vg_free(c->hit_mask);
@@ -159,7 +163,6 @@ static struct memo_ent *memo_build(struct vg_detect_ctx *c, struct vg_event *ev,
             m->any = true;
             nunw += rs->route_unw_start[r + 1] - rs->route_unw_start[r];
             nfdb += rs->route_fdb_start[r + 1] - rs->route_fdb_start[r];
-            m->kw |= rs->route_kw[r];
         }
     }
     m->unw = vg_arena_alloc(a, (nunw + 1) * sizeof(uint32_t));
@@ -294,7 +297,43 @@ static void scan_value(struct vg_detect_ctx *c, const struct fdb *d, const struc
         return;
     }
     c->cur_fdb = d;
+    c->ctr.scans++;
     hs_scan(d->db, v->str, v->len, 0, c->scratch, on_match, c);
+}
+
+/*
+ * Keyword witnesses may occur in any value: scan all values at once, joined by a separator.
+ * A match spanning two values can only add a candidate (evaluation is exact), and a match
+ * inside one value is never missed.
+ */
+static void scan_keywords(struct vg_detect_ctx *c, struct vg_event *ev, const struct fdb *d)
+{
+    struct vg_sbuf *b = &c->kwbuf;
+    if (c->kw_epoch != c->epoch) {
+        c->kw_epoch = c->epoch;
+        vg_sbuf_reset(b);
+        size_t total = 0;
+        for (uint32_t i = 0; i < ev->n; i++) {
+            total += ev->fields[i].v.len + 2;
+        }
+        if (vg_sbuf_reserve(b, total) != VG_OK) {
+            return;
+        }
+        for (uint32_t i = 0; i < ev->n; i++) {
+            const struct vg_value *v = &ev->fields[i].v;
+            if (v->type != VG_V_NULL) {
+                memcpy(b->p + b->len, v->str, v->len);
+                b->p[b->len + v->len] = '\n';
+                b->p[b->len + v->len + 1] = '\0';
+                b->len += v->len + 2;
+            }
+        }
+    }
+    if (b->len) {
+        c->cur_fdb = d;
+        c->ctr.scans++;
+        hs_scan(d->db, b->p, (unsigned)VG_MIN(b->len, UINT32_MAX), 0, c->scratch, on_match, c);
+    }
 }
 
 static void collect(struct vg_detect_ctx *c, struct vg_event *ev, const struct memo_ent *m)
@@ -304,14 +343,12 @@ static void collect(struct vg_detect_ctx *c, struct vg_event *ev, const struct m
     c->ncand = 0;
     for (uint32_t i = 0; i < m->nfdb; i++) {
         const struct fdb *d = &rs->fdbs[m->fdbs[i]];
+        if (d->kw) {
+            scan_keywords(c, ev, d);
+            continue;
+        }
         for (struct vg_field *f = vg_event_get(ev, d->field); f; f = vg_event_next(ev, f)) {
             scan_value(c, d, &f->v);
-        }
-    }
-    if (m->kw && rs->kw_fdb != UINT32_MAX) {
-        const struct fdb *d = &rs->fdbs[rs->kw_fdb];
-        for (uint32_t i = 0; i < ev->n; i++) {
-            scan_value(c, d, &ev->fields[i].v);
         }
     }
     for (uint32_t i = 0; i < m->nunw; i++) {
@@ -335,6 +372,7 @@ static void collect(struct vg_detect_ctx *c, struct vg_event *ev, const struct m
 static void next_epoch(struct vg_detect_ctx *c)
 {
     if (++c->epoch == 0) {
+        c->kw_epoch = 0;
         memset(c->seen, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
         memset(c->hit_epoch, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
         memset(c->rule_seen, 0, (c->rs->nrules + 1) * sizeof(uint32_t));

@@ -430,7 +430,7 @@ static bool cond_cnf(struct wctx *w, const struct vg_sigma_detection *d,
 /* ---------------------------------------------------------------- pattern tuples */
 
 struct tuple {
-    uint32_t field;   /* VG_FIELD_NONE = keyword (any field) */
+    uint32_t field;   /* event field, or VG_KW_FIELD(route) for keywords (any field) */
     uint32_t variant; /* (variant << VG_CLAUSE_BITS) | clause */
     unsigned flags;
     const char *pat; /* vectorscan expression */
@@ -578,11 +578,11 @@ static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, si
     uint64_t t0 = vg_clock_ns();
     int hrc = hs_compile_multi(exprs, flags, ids, np, HS_MODE_BLOCK, NULL, &f->db, &ce);
     VG_DEBUG("detect", "prefilter %s: %u patterns compiled in %.1f ms",
-             f->field == VG_FIELD_NONE ? "(keywords)" : vg_field_name(f->field, NULL), np,
+             f->kw ? "(keywords)" : vg_field_name(f->field, NULL), np,
              (double)(vg_clock_ns() - t0) / 1e6);
     if (hrc != HS_SUCCESS) {
         size_t fl;
-        const char *fname = f->field == VG_FIELD_NONE ? "(keywords)" : vg_field_name(f->field, &fl);
+        const char *fname = f->kw ? "(keywords)" : vg_field_name(f->field, &fl);
         snprintf(err, errsz, "prefilter for field %s: %s (pattern %d)", fname,
                  ce ? ce->message : "compile failed", ce ? ce->expression : -1);
         if (ce) {
@@ -600,13 +600,11 @@ static int index_routes(struct vg_ruleset *rs, const bool *witnessed, bool **var
     uint32_t nr = rs->nroutes;
     rs->route_unw_start = vg_arena_calloc(rs->arena, (nr + 1) * sizeof(uint32_t));
     rs->route_fdb_start = vg_arena_calloc(rs->arena, (nr + 1) * sizeof(uint32_t));
-    rs->route_kw = vg_arena_calloc(rs->arena, (nr ? nr : 1) * sizeof(bool));
     rs->route_unw = vg_arena_alloc(rs->arena, (rs->nvariants + 1) * sizeof(uint32_t));
     rs->route_fdb = vg_arena_alloc(rs->arena, ((size_t)nr * (rs->nfdb + 1) + 1) * sizeof(uint32_t));
     /* rel[r * nfdb + d]: some variant of route r has witnesses in database d */
     bool *rel = vg_calloc((size_t)nr * (rs->nfdb + 1) + 1, sizeof(bool));
-    if (!rs->route_unw_start || !rs->route_fdb_start || !rs->route_kw || !rs->route_unw ||
-        !rs->route_fdb || !rel) {
+    if (!rs->route_unw_start || !rs->route_fdb_start || !rs->route_unw || !rs->route_fdb || !rel) {
         vg_free(rel);
         return VG_ENOMEM;
     }
@@ -630,11 +628,7 @@ static int index_routes(struct vg_ruleset *rs, const bool *witnessed, bool **var
             if (!rel[(size_t)r * rs->nfdb + d]) {
                 continue;
             }
-            if (d == rs->kw_fdb) {
-                rs->route_kw[r] = true;
-            } else {
-                rs->route_fdb[nf++] = d;
-            }
+            rs->route_fdb[nf++] = d;
         }
     }
     rs->route_unw_start[nr] = nu;
@@ -668,7 +662,7 @@ static int add_tuples(struct vg_ruleset *rs, uint32_t v, const struct cnf *f, st
         for (uint32_t i = 0; i < as->n; i++) {
             const struct vg_sigma_value *val = as->a[i].v;
             uint32_t field =
-                as->a[i].slot == VG_SLOT_ANY ? VG_FIELD_NONE : var->slots[as->a[i].slot];
+                as->a[i].slot == VG_SLOT_ANY ? VG_KW_FIELD(var->route) : var->slots[as->a[i].slot];
             int rc;
             if (val->op == VG_SOP_RE) {
                 rc = add_tuple(tv, nt, cap, field, code, hs_re_flags(val), val->s);
@@ -752,9 +746,7 @@ int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz)
             goto out;
         }
         rs->nfdb++;
-        if (tv[i].field == VG_FIELD_NONE) {
-            rs->kw_fdb = d;
-        }
+        rs->fdbs[d].kw = VG_IS_KW_FIELD(tv[i].field);
         i = j;
     }
     rs->stats.databases = rs->nfdb;
