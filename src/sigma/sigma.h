@@ -297,6 +297,8 @@ struct vg_sigma_set {
     uint32_t cap;
     struct vg_sigma_rule **rules;
     const struct vg_sigma_placeholders *ph; /* borrowed */
+    void **regexes;                         /* every compiled PCRE2 code, freed at destroy */
+    size_t nregexes, capregexes;
     uint64_t files;
     uint64_t file_errors;
 };

@@ -33,6 +33,7 @@ struct sctx {
     struct vg_arena *arena; /* owns the compiled rule (the set's arena) */
     struct vg_arena *tmp;   /* scratch, reset per document */
     const struct vg_sigma_placeholders *ph;
+    struct vg_sigma_set *set;
     struct vg_sigma_rule *rule;
     struct vg_sigma_detection *det;
     const char *path;

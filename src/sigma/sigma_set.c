@@ -139,31 +139,15 @@ struct vg_sigma_set *vg_sigma_set_create(const struct vg_sigma_placeholders *ph)
     return s;
 }
 
-static void free_regexes(struct vg_sigma_detection *d)
-{
-    for (uint32_t i = 0; i < d->nsels; i++) {
-        for (uint32_t m = 0; m < d->sels[i].nmaps; m++) {
-            struct vg_sigma_map *mp = &d->sels[i].maps[m];
-            for (uint32_t k = 0; k < mp->nitems; k++) {
-                struct vg_sigma_item *it = &mp->items[k];
-                for (uint32_t v = 0; it->has_re && v < it->nvals; v++) {
-                    if (it->vals[v].re) {
-                        pcre2_code_free((pcre2_code *)it->vals[v].re);
-                    }
-                }
-            }
-        }
-    }
-}
-
 void vg_sigma_set_destroy(struct vg_sigma_set *s)
 {
     if (!s) {
         return;
     }
-    for (uint32_t i = 0; i < s->n; i++) {
-        free_regexes(&s->rules[i]->det);
+    for (size_t i = 0; i < s->nregexes; i++) {
+        pcre2_code_free((pcre2_code *)s->regexes[i]);
     }
+    vg_free(s->regexes);
     vg_free(s->rules);
     vg_arena_destroy(s->arena);
     vg_free(s);
@@ -210,7 +194,7 @@ int vg_sigma_set_add_text(struct vg_sigma_set *s, const char *text, size_t len, 
         r->title = "";
         return rc == VG_ENOMEM ? rc : VG_OK;
     }
-    struct sctx c = {.arena = s->arena, .ph = s->ph, .path = p};
+    struct sctx c = {.arena = s->arena, .ph = s->ph, .set = s, .path = p};
     c.tmp = vg_arena_create(65536);
     if (!c.tmp) {
         vg_yaml_file_destroy(yf);

@@ -629,6 +629,13 @@ static int compile_regex(struct sctx *c, const struct vg_yaml_node *n, const boo
         return sctx_fail(c, VG_RULE_ERROR, n->line, "invalid regular expression at offset %zu: %s",
                          (size_t)erroff, (const char *)msg);
     }
+    /* the set owns every compiled regex, whatever happens to the rule afterwards */
+    struct vg_sigma_set *set = c->set;
+    if (vg_grow(&set->regexes, &set->capregexes, set->nregexes + 1, sizeof(void *)) != VG_OK) {
+        pcre2_code_free(re);
+        return VG_ENOMEM;
+    }
+    set->regexes[set->nregexes++] = re;
     pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter if JIT fails */
     memset(v, 0, sizeof(*v));
     v->op = VG_SOP_RE;
