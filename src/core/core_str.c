@@ -74,6 +74,23 @@ void vg_fold(char *dst, const char *src, size_t n)
     unsigned char *d = (unsigned char *)dst;
     size_t i = 0;
     while (i < n) {
+#ifdef VG_HAVE_SSE2
+        /* 16 ASCII bytes at a time: add 32 to 'A'..'Z' */
+        while (i + 16 <= n) {
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            if (_mm_movemask_epi8(b)) {
+                break; /* non-ASCII byte in this block: per-byte path */
+            }
+            __m128i ge = _mm_cmpgt_epi8(b, _mm_set1_epi8('A' - 1));
+            __m128i le = _mm_cmplt_epi8(b, _mm_set1_epi8('Z' + 1));
+            __m128i up = _mm_and_si128(_mm_and_si128(ge, le), _mm_set1_epi8(32));
+            _mm_storeu_si128((__m128i *)(void *)(d + i), _mm_add_epi8(b, up));
+            i += 16;
+        }
+        if (i >= n) {
+            break;
+        }
+#endif
         unsigned c = s[i];
         if (c < 0x80) {
             d[i] = (unsigned char)(c - 'A' < 26u ? c + 32 : c);
@@ -96,9 +113,21 @@ void vg_fold(char *dst, const char *src, size_t n)
 bool vg_fold_is_identity(const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef VG_HAVE_SSE2
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i ge = _mm_cmpgt_epi8(b, _mm_set1_epi8('A' - 1));
+        __m128i le = _mm_cmplt_epi8(b, _mm_set1_epi8('Z' + 1));
+        /* upper-case ASCII, or any byte >= 0x80 (checked precisely below) */
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_and_si128(ge, le), b))) {
+            break;
+        }
+    }
+#endif
+    for (; i < n; i++) {
         unsigned c = s[i];
-        if (c - 'A' < 26u || (c >= 0xC3 && c <= 0xD0)) {
+        if (c - 'A' < 26u || (c >= 0xC3 && c <= 0xD1)) {
             return false;
         }
     }

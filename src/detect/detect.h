@@ -94,6 +94,7 @@ struct vg_detect_counters {
     uint64_t routed;     /* events that matched at least one mapping entry */
     uint64_t candidates; /* rule variants evaluated in full */
     uint64_t scans;      /* field values scanned by the prefilter */
+    uint64_t cached;     /* field values whose scan result came from the scan cache */
     uint64_t matches;
 };
 const struct vg_detect_counters *vg_detect_ctx_counters(const struct vg_detect_ctx *ctx);

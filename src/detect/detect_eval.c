@@ -13,6 +13,7 @@
 
 struct eval_scratch {
     pcre2_match_data *md;
+    struct eval_hits hits;
     uint8_t *memo; /* per selection: 0 = not evaluated, 1 = false, 2 = true */
     size_t memocap;
 };
@@ -29,6 +30,21 @@ struct eval_scratch *eval_scratch_create(void)
         return NULL;
     }
     return s;
+}
+
+void eval_scratch_set_hits(struct eval_scratch *s, const struct eval_hits *h)
+{
+    s->hits = *h;
+}
+
+/* Known false: the value's prefilter pattern (a necessary substring) did not occur. */
+static inline bool ruled_out(const struct eval_scratch *s, const struct vg_sigma_value *v)
+{
+    if (!s->hits.vpid) {
+        return false;
+    }
+    uint32_t pid = s->hits.vpid[v->idx];
+    return pid != VG_PID_NONE && s->hits.pat_hit[pid] != s->hits.epoch;
 }
 
 void eval_scratch_destroy(struct eval_scratch *s)
@@ -286,6 +302,9 @@ static bool value_field(const struct vg_sigma_value *v, struct vg_field *f, stru
     if (v->op == VG_SOP_EXISTS) {
         return (f != NULL) == (v->b != 0);
     }
+    if (ruled_out(s, v)) {
+        return false;
+    }
     if (v->op == VG_SOP_NULL) {
         if (!f) {
             return true;
@@ -312,6 +331,9 @@ static bool value_field(const struct vg_sigma_value *v, struct vg_field *f, stru
 static bool value_anywhere(const struct vg_sigma_value *v, struct vg_event *ev,
                            const uint32_t *slots, struct eval_scratch *s)
 {
+    if (ruled_out(s, v)) {
+        return false;
+    }
     for (uint32_t i = 0; i < ev->n; i++) {
         struct vg_value *fv = &ev->fields[i].v;
         if (fv->type != VG_V_NULL && value_one(v, fv, ev, slots, s)) {
@@ -444,6 +466,7 @@ bool eval_variant(const struct vg_ruleset *rs, const struct variant *v, struct v
     if (!eval_det(&rt->doc->det, v->slots, ev, s)) {
         return false;
     }
+    s->hits.vpid = NULL; /* filters' values are numbered in their own document */
     for (uint32_t k = 0; k < rt->nfilters; k++) {
         if (eval_det(&rt->filters[k]->det, v->filt_slots[k], ev, s)) {
             return false; /* rule AND NOT filter */

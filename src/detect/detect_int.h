@@ -76,6 +76,7 @@ struct variant {
     uint32_t route;
     const uint32_t *slots;       /* field id per detection slot */
     const uint32_t **filt_slots; /* per filter of the rule: field ids per filter slot */
+    uint32_t *vpid;              /* per value of the rule: its prefilter pattern, or NONE */
     bool witnessed;
     uint8_t full_mask; /* all witness clauses hit: (1 << nclauses) - 1 */
     bool gated;        /* routed by fallback: needs one of the rule's fields in the event */
@@ -90,6 +91,7 @@ struct fdb {
     uint32_t *pat_start; /* CSR: entries of pattern p are pat_var[pat_start[p]..p+1] */
     uint32_t *pat_var;   /* (variant << VG_CLAUSE_BITS) | clause */
     uint16_t *pat_route; /* route of each entry's variant (checked without touching it) */
+    uint32_t pid_base;   /* global id of pattern 0 (patterns are numbered ruleset-wide) */
 };
 
 struct corr_ref {
@@ -138,14 +140,28 @@ struct vg_ruleset {
 
     uint32_t nfdb;
     struct fdb *fdbs;
+    uint32_t npatterns; /* over all databases */
 
     uint32_t ncorrs;
     struct corr_rt *corrs;
 };
 
 /* detect_eval.c: full evaluation of one variant on one event */
+#define VG_PID_NONE UINT32_MAX
+
+/*
+ * Evaluation context. When vpid is set, a value whose prefilter pattern did not occur in
+ * this event (pat_hit[pid] != epoch) is known false without comparing strings: the pattern
+ * is a necessary substring of every match.
+ */
 struct eval_scratch;
+struct eval_hits {
+    const uint32_t *vpid;
+    const uint32_t *pat_hit;
+    uint32_t epoch;
+};
 struct eval_scratch *eval_scratch_create(void);
+void eval_scratch_set_hits(struct eval_scratch *s, const struct eval_hits *h);
 void eval_scratch_destroy(struct eval_scratch *s);
 bool eval_variant(const struct vg_ruleset *rs, const struct variant *v, struct vg_event *ev,
                   struct eval_scratch *s);

@@ -11,6 +11,26 @@
 
 #define MEMO_MAX 65536
 
+/*
+ * Scan cache: field values repeat heavily in logs (image paths, companies, integrity
+ * levels, hashes), so the patterns a value matched in a field's database are remembered per
+ * (database, exact value bytes) and replayed instead of scanning again. Exact key
+ * comparison keeps it sound; values longer than SCACHE_VALUE_MAX or matching more than
+ * SCACHE_IDS patterns are simply not cached.
+ */
+#define SCACHE_SLOTS     4096
+#define SCACHE_VALUE_MAX 256
+#define SCACHE_IDS       14
+
+struct scache_ent {
+    uint64_t hash;
+    uint32_t fdb;
+    uint16_t len;
+    uint16_t nids; /* UINT16_MAX: empty slot */
+    uint32_t ids[SCACHE_IDS];
+    char val[SCACHE_VALUE_MAX];
+};
+
 struct memo_ent {
     uint64_t hash;
     uint32_t keylen;
@@ -40,12 +60,16 @@ struct vg_detect_ctx {
     uint32_t *seen;      /* per variant: added to the candidates in this epoch */
     uint32_t *hit_epoch; /* per variant: epoch of hit_mask */
     uint8_t *hit_mask;   /* per variant: witness clauses hit so far */
+    uint32_t *pat_hit;   /* per prefilter pattern: epoch of its last occurrence */
     uint32_t *rule_seen; /* per rule */
     uint32_t *cand;
     uint32_t ncand;
 
-    struct vg_sbuf kwbuf; /* all values of the event, for keyword scans */
-    uint32_t kw_epoch;    /* epoch kwbuf was built for */
+    struct scache_ent *scache;
+    uint32_t rec_ids[SCACHE_IDS]; /* pattern ids seen by the scan in progress */
+    uint32_t rec_n;               /* > SCACHE_IDS: too many to cache */
+    struct vg_sbuf kwbuf;         /* all values of the event, for keyword scans */
+    uint32_t kw_epoch;            /* epoch kwbuf was built for */
 
     /* scan callback state */
     const struct memo_ent *cur;
@@ -66,10 +90,15 @@ struct vg_detect_ctx *vg_detect_ctx_create(const struct vg_ruleset *rs)
     c->seen = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
     c->hit_epoch = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
     c->hit_mask = vg_calloc(rs->nvariants + 1, 1);
+    c->pat_hit = vg_calloc(rs->npatterns + 1, sizeof(uint32_t));
+    c->scache = vg_malloc(SCACHE_SLOTS * sizeof(*c->scache));
+    for (uint32_t i = 0; c->scache && i < SCACHE_SLOTS; i++) {
+        c->scache[i].nids = UINT16_MAX;
+    }
     c->cand = vg_calloc(rs->nvariants + 1, sizeof(uint32_t));
     c->rule_seen = vg_calloc(rs->nrules + 1, sizeof(uint32_t));
     if (!c->memo || !c->memo_arena || !c->es || !c->seen || !c->cand || !c->rule_seen ||
-        !c->hit_epoch || !c->hit_mask) {
+        !c->hit_epoch || !c->hit_mask || !c->scache || !c->pat_hit) {
         vg_detect_ctx_destroy(c);
         return NULL;
     }
@@ -98,6 +127,8 @@ void vg_detect_ctx_destroy(struct vg_detect_ctx *c)
     vg_free(c->seen);
     vg_free(c->hit_epoch);
     vg_free(c->hit_mask);
+    vg_free(c->scache);
+    vg_free(c->pat_hit);
     vg_free(c->cand);
     vg_free(c->rule_seen);
     vg_free(c);
@@ -261,14 +292,9 @@ static const struct memo_ent *route_event(struct vg_detect_ctx *c, struct vg_eve
 
 /* ---------------------------------------------------------------- prefilter scan */
 
-static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
-                    unsigned int flags, void *ud)
+static void on_pattern(struct vg_detect_ctx *c, const struct fdb *d, unsigned int id)
 {
-    VG_UNUSED(from);
-    VG_UNUSED(to);
-    VG_UNUSED(flags);
-    struct vg_detect_ctx *c = ud;
-    const struct fdb *d = c->cur_fdb;
+    c->pat_hit[d->pid_base + id] = c->epoch;
     const uint8_t *route_on = c->cur->route_on, *full = c->rs->full_mask;
     for (uint32_t k = d->pat_start[id]; k < d->pat_start[id + 1]; k++) {
         if (!route_on[d->pat_route[k]]) {
@@ -288,6 +314,20 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
             c->cand[c->ncand++] = v;
         }
     }
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ud)
+{
+    VG_UNUSED(from);
+    VG_UNUSED(to);
+    VG_UNUSED(flags);
+    struct vg_detect_ctx *c = ud;
+    if (c->rec_n < SCACHE_IDS) {
+        c->rec_ids[c->rec_n] = id;
+    }
+    c->rec_n++;
+    on_pattern(c, c->cur_fdb, id);
     return 0;
 }
 
@@ -296,9 +336,33 @@ static void scan_value(struct vg_detect_ctx *c, const struct fdb *d, const struc
     if (v->type == VG_V_NULL) {
         return;
     }
+    uint32_t di = (uint32_t)(d - c->rs->fdbs);
+    struct scache_ent *e = NULL;
+    uint64_t h = 0;
+    if (v->len <= SCACHE_VALUE_MAX) {
+        h = vg_hash64(v->str, v->len, di);
+        e = &c->scache[h & (SCACHE_SLOTS - 1)];
+        if (e->nids != UINT16_MAX && e->hash == h && e->fdb == di && e->len == v->len &&
+            memcmp(e->val, v->str, v->len) == 0) {
+            c->ctr.cached++;
+            for (uint32_t i = 0; i < e->nids; i++) {
+                on_pattern(c, d, e->ids[i]);
+            }
+            return;
+        }
+    }
     c->cur_fdb = d;
+    c->rec_n = 0;
     c->ctr.scans++;
     hs_scan(d->db, v->str, v->len, 0, c->scratch, on_match, c);
+    if (e && c->rec_n <= SCACHE_IDS) {
+        e->hash = h;
+        e->fdb = di;
+        e->len = (uint16_t)v->len;
+        e->nids = (uint16_t)c->rec_n;
+        memcpy(e->ids, c->rec_ids, c->rec_n * sizeof(uint32_t));
+        memcpy(e->val, v->str, v->len);
+    }
 }
 
 /*
@@ -331,6 +395,7 @@ static void scan_keywords(struct vg_detect_ctx *c, struct vg_event *ev, const st
     }
     if (b->len) {
         c->cur_fdb = d;
+        c->rec_n = 0;
         c->ctr.scans++;
         hs_scan(d->db, b->p, (unsigned)VG_MIN(b->len, UINT32_MAX), 0, c->scratch, on_match, c);
     }
@@ -375,6 +440,7 @@ static void next_epoch(struct vg_detect_ctx *c)
         c->kw_epoch = 0;
         memset(c->seen, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
         memset(c->hit_epoch, 0, (c->rs->nvariants + 1) * sizeof(uint32_t));
+        memset(c->pat_hit, 0, (c->rs->npatterns + 1) * sizeof(uint32_t));
         memset(c->rule_seen, 0, (c->rs->nrules + 1) * sizeof(uint32_t));
         c->epoch = 1;
     }
@@ -394,6 +460,8 @@ int vg_detect_event(const struct vg_ruleset *rs, struct vg_detect_ctx *c, struct
     c->ctr.candidates += c->ncand;
     for (uint32_t i = 0; i < c->ncand; i++) {
         const struct variant *v = &rs->variants[c->cand[i]];
+        struct eval_hits hits = {v->witnessed ? v->vpid : NULL, c->pat_hit, c->epoch};
+        eval_scratch_set_hits(c->es, &hits);
         if (c->rule_seen[v->rule] == c->epoch || !eval_variant(rs, v, ev, c->es)) {
             continue;
         }

@@ -432,6 +432,7 @@ static bool cond_cnf(struct wctx *w, const struct vg_sigma_detection *d,
 struct tuple {
     uint32_t field;   /* event field, or VG_KW_FIELD(route) for keywords (any field) */
     uint32_t variant; /* (variant << VG_CLAUSE_BITS) | clause */
+    uint32_t vidx;    /* value index in the rule, VG_PID_NONE when not exact */
     unsigned flags;
     const char *pat; /* vectorscan expression */
 };
@@ -566,6 +567,9 @@ static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, si
             f->pat_start[np] = nv;
             np++;
         }
+        if (t[i].vidx != VG_PID_NONE) {
+            rs->variants[t[i].variant >> VG_CLAUSE_BITS].vpid[t[i].vidx] = rs->npatterns + np - 1;
+        }
         if (nv == 0 || f->pat_var[nv - 1] != t[i].variant || f->pat_start[np - 1] == nv) {
             f->pat_route[nv] = (uint16_t)rs->variants[t[i].variant >> VG_CLAUSE_BITS].route;
             f->pat_var[nv++] = t[i].variant;
@@ -573,6 +577,8 @@ static int compile_fdb(struct vg_ruleset *rs, struct fdb *f, struct tuple *t, si
     }
     f->pat_start[np] = nv;
     f->npat = np;
+    f->pid_base = rs->npatterns;
+    rs->npatterns += np;
     f->field = t[0].field;
     hs_compile_error_t *ce = NULL;
     uint64_t t0 = vg_clock_ns();
@@ -639,7 +645,7 @@ static int index_routes(struct vg_ruleset *rs, const bool *witnessed, bool **var
 }
 
 static int add_tuple(struct tuple **tv, size_t *nt, size_t *cap, uint32_t field, uint32_t code,
-                     unsigned flags, const char *pat)
+                     unsigned flags, const char *pat, uint32_t vidx)
 {
     if (vg_grow(tv, cap, *nt + 1, sizeof(**tv)) != VG_OK) {
         return VG_ENOMEM;
@@ -649,6 +655,7 @@ static int add_tuple(struct tuple **tv, size_t *nt, size_t *cap, uint32_t field,
     t->variant = code;
     t->flags = flags;
     t->pat = pat;
+    t->vidx = vidx;
     return VG_OK;
 }
 
@@ -665,14 +672,15 @@ static int add_tuples(struct vg_ruleset *rs, uint32_t v, const struct cnf *f, st
                 as->a[i].slot == VG_SLOT_ANY ? VG_KW_FIELD(var->route) : var->slots[as->a[i].slot];
             int rc;
             if (val->op == VG_SOP_RE) {
-                rc = add_tuple(tv, nt, cap, field, code, hs_re_flags(val), val->s);
+                rc = add_tuple(tv, nt, cap, field, code, hs_re_flags(val), val->s, val->idx);
             } else {
                 const char *exprs[1u << MAX_CASE_VARIANT_CPS];
                 uint32_t ne = literal_exprs(rs->arena, val, exprs);
                 rc = ne ? VG_OK : VG_ENOMEM;
                 for (uint32_t e = 0; e < ne && rc == VG_OK; e++) {
+                    /* with several case variants no single pattern stands for the value */
                     rc = add_tuple(tv, nt, cap, field, code, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH,
-                                   exprs[e]);
+                                   exprs[e], ne == 1 ? val->idx : VG_PID_NONE);
                 }
             }
             if (rc != VG_OK) {
@@ -694,6 +702,15 @@ int build_prefilter(struct vg_ruleset *rs, char *err, size_t errsz)
     int rc = VG_ENOMEM;
     if (!w.tmp || !witnessed) {
         goto out;
+    }
+    /* per variant: value → prefilter pattern (filled as databases are built) */
+    for (uint32_t v = 0; v < rs->nvariants; v++) {
+        uint32_t nv = rs->rules[rs->variants[v].rule].doc->det.nvalues;
+        rs->variants[v].vpid = vg_arena_alloc(rs->arena, (nv + 1) * sizeof(uint32_t));
+        if (!rs->variants[v].vpid) {
+            goto out;
+        }
+        memset(rs->variants[v].vpid, 0xFF, (nv + 1) * sizeof(uint32_t));
     }
     /* witness per rule (shared by its variants; slots are bound per variant) */
     for (uint32_t r = 0; r < rs->nrules; r++) {

@@ -81,6 +81,7 @@ struct vg_sigma_value {
     int64_t inum;
     double num;
     uint32_t ref_slot; /* FIELDREF: binding slot of the referenced field */
+    uint32_t idx;      /* index of the value within its detection (0 .. nvalues-1) */
 };
 
 /* `field|modifiers: values` — one map entry of a selection. */
@@ -139,6 +140,7 @@ struct vg_sigma_detection {
     struct vg_sigma_selection *sels;
     struct vg_sigma_cond *cond; /* conditions of a list are OR-ed into one tree */
     uint32_t nslots;            /* field binding slots used by items and fieldrefs */
+    uint32_t nvalues;           /* values in all items (vg_sigma_value.idx) */
     const char **slot_names;    /* Sigma field name of each slot */
 };
 

@@ -34,6 +34,7 @@ struct sctx {
     struct vg_arena *tmp;   /* scratch, reset per document */
     const struct vg_sigma_placeholders *ph;
     struct vg_sigma_set *set;
+    uint32_t nvalues; /* values compiled in the current detection */
     struct vg_sigma_rule *rule;
     struct vg_sigma_detection *det;
     const char *path;

@@ -336,6 +336,7 @@ static int compile_detection(struct sctx *c, const struct vg_yaml_node *d,
         return sctx_fail(c, VG_RULE_ERROR, d->line, "detection has no 'condition'");
     }
     c->det = det;
+    c->nvalues = 0;
     det->sels = vg_arena_calloc(c->arena, (d->n ? d->n : 1) * sizeof(*det->sels));
     if (!det->sels) {
         return VG_ENOMEM;
@@ -367,6 +368,7 @@ static int compile_detection(struct sctx *c, const struct vg_yaml_node *d,
         return rc;
     }
     det->nslots = c->nslots;
+    det->nvalues = c->nvalues;
     det->slot_names = vg_arena_alloc(c->arena, (c->nslots ? c->nslots : 1) * sizeof(char *));
     if (!det->slot_names) {
         return VG_ENOMEM;

@@ -950,6 +950,7 @@ static int settle_values(struct sctx *c, struct vg_sigma_item *it)
     vg_free(heap);
     for (uint32_t i = 0; i < it->nvals; i++) {
         it->has_re |= it->vals[i].op == VG_SOP_RE;
+        it->vals[i].idx = c->nvalues++;
     }
     return VG_OK;
 }
