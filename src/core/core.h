@@ -210,6 +210,10 @@ uint32_t vg_fold_partner(uint32_t cp);
 bool vg_fold_is_identity(const char *p, size_t n);
 /* Is p valid UTF-8? */
 bool vg_utf8_valid(const char *p, size_t n);
+/* Encode code point cp as UTF-8 into d (room for 4 bytes); returns the bytes written. */
+size_t vg_utf8_put(char *d, uint32_t cp);
+/* Decode the code point at p[*i] and advance *i; an invalid byte decodes as itself. */
+uint32_t vg_utf8_next(const char *p, size_t n, size_t *i);
 /* Parse an integer (optional sign, decimal or 0x hex) of exactly n bytes. */
 int vg_parse_i64(const char *p, size_t n, int64_t *out);
 /* Parse a decimal floating-point number of exactly n bytes. */

@@ -212,6 +212,45 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
     return len;
 }
 
+size_t vg_utf8_put(char *d, uint32_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xE0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+uint32_t vg_utf8_next(const char *p, size_t n, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t l = u[*i] < 0x80 ? 1 : utf8_seq_len(u + *i, n - *i);
+    if (l <= 1) {
+        return u[(*i)++];
+    }
+    uint32_t cp = u[*i] & (0xFFu >> (l + 1));
+    for (size_t k = 1; k < l; k++) {
+        cp = (cp << 6) | (u[*i + k] & 0x3F);
+    }
+    *i += l;
+    return cp;
+}
+
 bool vg_utf8_valid(const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;

@@ -121,6 +121,20 @@ static size_t line_of(const struct vg_reader *r, size_t off)
     return line;
 }
 
+/* Account for a record decoded (rc from the decoder) from the bytes at offset at. */
+static int finish_record(struct vg_reader *r, struct vg_event *ev, int rc, size_t at, char *err,
+                         size_t errsz)
+{
+    if (rc != VG_OK) {
+        r->st.bad++;
+        snprintf(err, errsz, "line %zu: %s", line_of(r, at), vg_strerror(rc));
+        return rc == VG_ENOMEM ? rc : VG_EINVAL;
+    }
+    r->st.records++;
+    ev->record = r->st.records;
+    return VG_OK;
+}
+
 /* Skip to the next line whose first non-blank byte starts a JSON value. */
 static void json_resync(struct vg_reader *r, size_t from)
 {
@@ -182,15 +196,7 @@ static int next_json(struct vg_reader *r, struct vg_event *ev, char *err, size_t
                 snprintf(err, errsz, "line %zu: JSON value is not an object", line_of(r, i));
                 return VG_EINVAL;
             }
-            rc = vg_decode_json(ev, doc);
-            if (rc != VG_OK) {
-                r->st.bad++;
-                snprintf(err, errsz, "line %zu: %s", line_of(r, i), vg_strerror(rc));
-                return rc == VG_ENOMEM ? rc : VG_EINVAL;
-            }
-            r->st.records++;
-            ev->record = r->st.records;
-            return VG_OK;
+            return finish_record(r, ev, vg_decode_json(ev, doc), i, err, errsz);
         }
         if (rc == VG_ENOMEM) {
             return rc;
@@ -235,14 +241,7 @@ static int next_text(struct vg_reader *r, struct vg_event *ev, char *err, size_t
         ev->raw = (const char *)r->p + i;
         ev->raw_len = len;
         int rc = vg_decode_line(ev, (const char *)r->p + i, len, r->lim.default_year);
-        if (rc != VG_OK) {
-            r->st.bad++;
-            snprintf(err, errsz, "line %zu: %s", line_of(r, i), vg_strerror(rc));
-            return rc == VG_ENOMEM ? rc : VG_EINVAL;
-        }
-        r->st.records++;
-        ev->record = r->st.records;
-        return VG_OK;
+        return finish_record(r, ev, rc, i, err, errsz);
     }
     return VG_EOF;
 }

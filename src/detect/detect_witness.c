@@ -46,21 +46,11 @@ struct wctx {
     5 /* weakest literal length worth an extra clause */ /* foldable non-ASCII characters expanded \
                                                             into 2^k patterns */
 
-/* Decode the UTF-8 code point at p[*i] (invalid bytes decode as themselves). */
 static uint32_t next_cp(const char *p, uint32_t n, uint32_t *i)
 {
-    const unsigned char *u = (const unsigned char *)p;
-    uint32_t c = u[*i];
-    uint32_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-    if (len == 1 || *i + len > n) {
-        (*i)++;
-        return c;
-    }
-    uint32_t cp = c & (0xFFu >> (len + 1));
-    for (uint32_t k = 1; k < len; k++) {
-        cp = (cp << 6) | (u[*i + k] & 0x3F);
-    }
-    *i += len;
+    size_t k = *i;
+    uint32_t cp = vg_utf8_next(p, n, &k);
+    *i = (uint32_t)k;
     return cp;
 }
 
@@ -469,30 +459,6 @@ static void escape_into(char *e, size_t *o, const char *p, uint32_t n)
     }
 }
 
-static size_t put_cp(char *d, uint32_t cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /*
  * Vectorscan expressions for a literal witness: its bytes escaped, unanchored, one
  * expression per case variant of its foldable non-ASCII characters (ASCII case is left to
@@ -536,7 +502,7 @@ static uint32_t literal_exprs(struct vg_arena *a, const struct vg_sigma_value *v
                 }
                 bit++;
             }
-            ln += put_cp(lit + ln, cp);
+            ln += vg_utf8_put(lit + ln, cp);
         }
         escape_into(e, &o, lit, (uint32_t)ln);
         e[o] = '\0';

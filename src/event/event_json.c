@@ -98,30 +98,6 @@ static int read_u4(struct pctx *c, size_t at, unsigned *out)
     return VG_OK;
 }
 
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decode an escaped string body [start, end) into the arena. */
 static int unescape(struct pctx *c, size_t start, size_t end, struct vg_json *out)
 {
@@ -173,7 +149,7 @@ static int unescape(struct pctx *c, size_t start, size_t end, struct vg_json *ou
             } else if (cp >= 0xD800 && cp <= 0xDFFF) {
                 cp = 0xFFFD; /* lone surrogate */
             }
-            o += put_utf8(d + o, cp);
+            o += vg_utf8_put(d + o, cp);
             break;
         }
         default:

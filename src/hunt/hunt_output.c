@@ -139,6 +139,19 @@ static void csv_cell(struct vg_sbuf *o, const char *s, size_t n)
     vg_sbuf_addc(o, '"');
 }
 
+/* timestamp, level, rule id and title: the first cells of every CSV row */
+static void csv_rule_cells(struct vg_sbuf *o, const char *ts, const char *level,
+                           const struct vg_sigma_rule *d)
+{
+    csv_cell(o, ts, strlen(ts));
+    vg_sbuf_addc(o, ',');
+    csv_cell(o, level, strlen(level));
+    vg_sbuf_addc(o, ',');
+    csv_cell(o, d->id ? d->id : "", d->id ? strlen(d->id) : 0);
+    vg_sbuf_addc(o, ',');
+    csv_cell(o, d->title, strlen(d->title));
+}
+
 void hunt_csv_header(struct vg_sbuf *o)
 {
     vg_sbuf_adds(o, "timestamp,level,rule_id,rule_title,tactics,techniques,computer,file,record,"
@@ -185,13 +198,7 @@ void hunt_format_detection(struct vg_sbuf *o, int format, const struct vg_rulese
     }
     struct vg_sbuf tmp = VG_SBUF_INIT;
     if (format == VG_HUNT_CSV) {
-        csv_cell(o, ts, strlen(ts));
-        vg_sbuf_addc(o, ',');
-        csv_cell(o, level, strlen(level));
-        vg_sbuf_addc(o, ',');
-        csv_cell(o, d->id ? d->id : "", d->id ? strlen(d->id) : 0);
-        vg_sbuf_addc(o, ',');
-        csv_cell(o, d->title, strlen(d->title));
+        csv_rule_cells(o, ts, level, d);
         vg_sbuf_addc(o, ',');
         tactic_list(&tmp, d, false);
         csv_cell(o, tmp.p ? tmp.p : "", tmp.len);
@@ -251,13 +258,7 @@ void hunt_format_correlation(struct vg_sbuf *o, int format, const struct vg_corr
         vg_sbuf_printf(&g, "%s%s=%s", i ? " " : "", a->group_names[i], a->group_values[i]);
     }
     if (format == VG_HUNT_CSV) {
-        csv_cell(o, ts, strlen(ts));
-        vg_sbuf_addc(o, ',');
-        csv_cell(o, level, strlen(level));
-        vg_sbuf_addc(o, ',');
-        csv_cell(o, d->id ? d->id : "", d->id ? strlen(d->id) : 0);
-        vg_sbuf_addc(o, ',');
-        csv_cell(o, d->title, strlen(d->title));
+        csv_rule_cells(o, ts, level, d);
         vg_sbuf_adds(o, ",\"\",\"\",\"\",");
         csv_cell(o, path ? path : "", path ? strlen(path) : 0);
         vg_sbuf_adds(o, ",,");

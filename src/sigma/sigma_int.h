@@ -69,6 +69,7 @@ int sigma_compile_keywords(struct sctx *c, const struct vg_yaml_node *list,
 /* Values of a placeholder (NULL if undefined). */
 const struct slist *sigma_placeholder_get(const struct vg_sigma_placeholders *p, const char *name,
                                           size_t n);
+int slist_push(struct vg_arena *a, struct slist *l, const struct sstr *s);
 int sstr_parse_plain(struct vg_arena *a, const char *s, size_t n, bool expand, struct sstr *out);
 
 #endif

@@ -37,23 +37,7 @@ static int add_value(struct vg_arena *a, struct slist *l, const struct vg_yaml_n
 {
     struct sstr s;
     int rc = sstr_parse_plain(a, v->str, v->len, false, &s);
-    if (rc != VG_OK) {
-        return rc;
-    }
-    if (l->n == l->cap) {
-        uint32_t ncap = l->cap ? l->cap * 2 : 4;
-        struct sstr *nv = vg_arena_alloc(a, ncap * sizeof(*nv));
-        if (!nv) {
-            return VG_ENOMEM;
-        }
-        if (l->n) {
-            memcpy(nv, l->v, l->n * sizeof(*nv));
-        }
-        l->v = nv;
-        l->cap = ncap;
-    }
-    l->v[l->n++] = s;
-    return VG_OK;
+    return rc != VG_OK ? rc : slist_push(a, l, &s);
 }
 
 int vg_sigma_placeholders_load(const char *path, struct vg_sigma_placeholders **out, char *err,

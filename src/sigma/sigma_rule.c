@@ -190,6 +190,20 @@ static int compile_map(struct sctx *c, const struct vg_yaml_node *m, struct vg_s
     return VG_OK;
 }
 
+/* A keyword selection: one map holding one field-less item. */
+static int keyword_selection(struct sctx *c, const struct vg_yaml_node *list,
+                             struct vg_sigma_selection *sel)
+{
+    sel->nmaps = 1;
+    sel->maps = vg_arena_calloc(c->arena, sizeof(*sel->maps));
+    if (!sel->maps ||
+        !(sel->maps[0].items = vg_arena_calloc(c->arena, sizeof(struct vg_sigma_item)))) {
+        return VG_ENOMEM;
+    }
+    sel->maps[0].nitems = 1;
+    return sigma_compile_keywords(c, list, &sel->maps[0].items[0]);
+}
+
 static int compile_selection(struct sctx *c, const struct vg_yaml_node *key,
                              const struct vg_yaml_node *v, struct vg_sigma_selection *sel)
 {
@@ -212,14 +226,7 @@ static int compile_selection(struct sctx *c, const struct vg_yaml_node *key,
         struct vg_yaml_node one = {.type = VG_YAML_SEQ, .line = v->line, .n = 1};
         struct vg_yaml_node *items[1] = {(struct vg_yaml_node *)v};
         one.items = items;
-        sel->nmaps = 1;
-        sel->maps = vg_arena_calloc(c->arena, sizeof(*sel->maps));
-        if (!sel->maps ||
-            !(sel->maps[0].items = vg_arena_calloc(c->arena, sizeof(struct vg_sigma_item)))) {
-            return VG_ENOMEM;
-        }
-        sel->maps[0].nitems = 1;
-        return sigma_compile_keywords(c, &one, &sel->maps[0].items[0]);
+        return keyword_selection(c, &one, sel);
     }
     if (v->n == 0) {
         return sctx_fail(c, VG_RULE_ERROR, v->line, "search identifier '%s' is an empty list",
@@ -241,14 +248,7 @@ static int compile_selection(struct sctx *c, const struct vg_yaml_node *key,
                          "selection '%s' mixes maps and keywords in one list", sel->name);
     }
     if (nscalars) {
-        sel->nmaps = 1;
-        sel->maps = vg_arena_calloc(c->arena, sizeof(*sel->maps));
-        if (!sel->maps ||
-            !(sel->maps[0].items = vg_arena_calloc(c->arena, sizeof(struct vg_sigma_item)))) {
-            return VG_ENOMEM;
-        }
-        sel->maps[0].nitems = 1;
-        return sigma_compile_keywords(c, v, &sel->maps[0].items[0]);
+        return keyword_selection(c, v, sel);
     }
     sel->nmaps = (uint32_t)nmaps;
     sel->maps = vg_arena_calloc(c->arena, nmaps * sizeof(*sel->maps));

@@ -65,7 +65,7 @@ static const char *const mod_names[M__COUNT] = {
 
 /* ---------------------------------------------------------------- Sigma strings */
 
-static int slist_push(struct vg_arena *a, struct slist *l, const struct sstr *s)
+int slist_push(struct vg_arena *a, struct slist *l, const struct sstr *s)
 {
     if (l->n == l->cap) {
         uint32_t ncap = l->cap ? l->cap * 2 : 4;
@@ -316,31 +316,6 @@ static int t_windash(struct sctx *c, uint32_t line, const struct sstr *in, struc
     return VG_OK;
 }
 
-/* Decode one UTF-8 code point (invalid bytes map to themselves as Latin-1). */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-    unsigned c = s[*i];
-    size_t len = c < 0x80             ? 1
-                 : (c & 0xE0) == 0xC0 ? 2
-                 : (c & 0xF0) == 0xE0 ? 3
-                 : (c & 0xF8) == 0xF0 ? 4
-                                      : 0;
-    if (len <= 1 || *i + len > n) {
-        (*i)++;
-        return c;
-    }
-    uint32_t cp = c & (0xFF >> (len + 1));
-    for (size_t k = 1; k < len; k++) {
-        if ((s[*i + k] & 0xC0) != 0x80) {
-            (*i)++;
-            return c;
-        }
-        cp = (cp << 6) | (s[*i + k] & 0x3F);
-    }
-    *i += len;
-    return cp;
-}
-
 static int t_utf16(struct vg_arena *a, const struct sstr *in, bool be, bool bom, struct slist *out)
 {
     struct sstr r = {0};
@@ -361,7 +336,7 @@ static int t_utf16(struct vg_arena *a, const struct sstr *in, bool be, bool bom,
         }
         size_t o = 0;
         for (size_t j = 0; j < p->n;) {
-            uint32_t cp = utf8_next((const unsigned char *)p->s, p->n, &j);
+            uint32_t cp = vg_utf8_next(p->s, p->n, &j);
             uint16_t units[2];
             int nu = 1;
             if (cp >= 0x10000) {

@@ -51,6 +51,21 @@ VG_TEST(fold_is_length_preserving)
     out[n] = '\0';
     CHECK_STR(out, "àéî abc äöü σω абвё łń ÿ 🦆");
     CHECK(vg_fold_is_identity("abc 123 🦆", strlen("abc 123 🦆")));
+    /* the 16-byte SIMD path, its edges ('@' '[' '`' '{' around the letters) and its tail */
+    const char *lng = "THE QUICK BROWN FOX @[`{ JUMPS OVER THE LAZY DOG 0123456789 ÉCOLE";
+    char lo[128];
+    vg_fold(lo, lng, strlen(lng));
+    lo[strlen(lng)] = '\0';
+    CHECK_STR(lo, "the quick brown fox @[`{ jumps over the lazy dog 0123456789 école");
+    CHECK(!vg_fold_is_identity(lng, strlen(lng)));
+    CHECK(vg_fold_is_identity(lo, strlen(lo) - 7)); /* all but "école" */
+    CHECK(!vg_fold_is_identity("the quick brown fox jumps over the lazy dog Z",
+                               strlen("the quick brown fox jumps over the lazy dog Z")));
+    char b[3];
+    size_t at = 0;
+    CHECK_EQ_INT(vg_utf8_put(b, 0xE9), 2);
+    CHECK_EQ_INT(vg_utf8_next(b, 2, &at), 0xE9);
+    CHECK_EQ_INT(at, 2);
     CHECK(!vg_fold_is_identity("aBc", 3));
     CHECK_EQ_INT(vg_fold_partner(0x430), 0x410); /* а → А */
     CHECK_EQ_INT(vg_fold_partner(0xE9), 0xC9);   /* é → É */
