@@ -116,9 +116,46 @@ static int ensure_capacity(uint32_t n)
     return VG_OK;
 }
 
+/*
+ * Decoders intern the same few dozen names for every event; a small per-thread cache keyed
+ * by the name's length and first/last bytes answers most of them with one comparison,
+ * before the registry's full hash and probe.
+ */
+#define ICACHE_SLOTS 512
+
+struct icache_ent {
+    uint64_t key;
+    uint32_t id;
+};
+static _Thread_local struct icache_ent icache[ICACHE_SLOTS];
+
+static inline uint64_t icache_key(const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0;
+    memcpy(&a, s, n < 8 ? n : 8);
+    if (n > 8) {
+        memcpy(&b, s + n - 8, 8);
+    }
+    uint64_t k = (a ^ (b * 0x9E3779B97F4A7C15ULL)) + n * 0xff51afd7ed558ccdULL;
+    return k ^ (k >> 29);
+}
+
 uint32_t vg_field_intern(const char *name, size_t len)
 {
+    uint64_t key = icache_key(name, len);
+    struct icache_ent *e = &icache[key & (ICACHE_SLOTS - 1)];
+    if (e->key == key && e->id != 0) {
+        size_t l;
+        const char *known = vg_field_name(e->id - 1, &l);
+        if (l == len && memcmp(known, name, len) == 0) {
+            return e->id - 1;
+        }
+    }
     uint32_t id = vg_field_lookup(name, len);
+    if (id != VG_FIELD_NONE) {
+        e->key = key;
+        e->id = id + 1;
+    }
     if (id != VG_FIELD_NONE) {
         return id;
     }

@@ -107,10 +107,14 @@ static int unescape(struct pctx *c, size_t start, size_t end, struct vg_json *ou
     }
     size_t o = 0;
     for (size_t i = start; i < end; i++) {
-        char ch = c->s[i];
-        if (ch != '\\') {
-            d[o++] = ch;
-            continue;
+        /* copy the run up to the next backslash in one go */
+        const char *bs = memchr(c->s + i, '\\', end - i);
+        size_t run = bs ? (size_t)(bs - (c->s + i)) : end - i;
+        memcpy(d + o, c->s + i, run);
+        o += run;
+        i += run;
+        if (i >= end) {
+            break;
         }
         char e = c->s[++i];
         switch (e) {
@@ -204,10 +208,13 @@ static int parse_string(struct pctx *c, struct vg_json *out)
         c->i = k + 1;
         return VG_OK;
     }
-    /* escapes: find the closing quote, skipping escaped characters */
-    for (size_t i = k; i < c->n; i++) {
+    /* escapes: find the closing quote, skipping escaped characters (SIMD between them) */
+    for (size_t i = k; i < c->n; i += find_quote_or_escape(c->s + i, c->n - i)) {
         if (c->s[i] == '\\') {
-            i++;
+            i += 2;
+            if (i >= c->n) {
+                break;
+            }
             continue;
         }
         if (c->s[i] == '"') {
