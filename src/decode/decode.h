@@ -77,6 +77,26 @@ size_t vg_winevt_attr_name(char *buf, size_t size, const char *elem, size_t el, 
  */
 int vg_decode_json(struct vg_event *ev, const struct vg_json *doc);
 
+/* ---------------------------------------------------------------- web access logs */
+
+/*
+ * NCSA common/combined access log line (Apache, nginx) → the Sigma webserver taxonomy's
+ * W3C names: c-ip, cs-username, cs-method, cs-uri (path and query), cs-uri-stem,
+ * cs-uri-query, cs-version, sc-status, sc-bytes, cs-referer, cs-user-agent; kind web.
+ * VG_DECLINED when the line is not one.
+ */
+int vg_decode_access_log(struct vg_event *ev, const char *line, size_t len);
+
+/*
+ * W3C extended log line (IIS) with the field names of its "#Fields:" header (interned ids,
+ * in order): "-" means absent; '+' in cs(User-Agent) stands for a space; cs-uri is added
+ * (stem?query) when the header has no cs-uri. Kind web.
+ */
+int vg_decode_w3c(struct vg_event *ev, const char *line, size_t len, const uint32_t *fields,
+                  uint32_t nfields);
+/* Parse a "#Fields: a b c" header into interned ids (at most max); returns the count. */
+uint32_t vg_w3c_fields(const char *line, size_t len, uint32_t *fields, uint32_t max);
+
 /* ---------------------------------------------------------------- text lines */
 
 /*

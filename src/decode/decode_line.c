@@ -2,7 +2,8 @@
  * decode_line.c — one text line → event.
  *
  * Recognised, in order: auditd records (`type=X msg=audit(T:S): k=v ...`, with the
- * hex-encoded string fields decoded as ausearch -i does), RFC 5424 syslog, RFC 3164 syslog
+ * hex-encoded string fields decoded as ausearch -i does), web access logs (decode_web.c),
+ * RFC 5424 syslog, RFC 3164 syslog
  * (with or without <PRI>, classic `Mmm dd hh:mm:ss` or ISO timestamps as rsyslog writes
  * them). Anything else becomes a plain `message`. Native field names: hostname, program,
  * pid, message, facility, severity (syslog); the audit record's own keys (auditd).
@@ -380,6 +381,9 @@ int vg_decode_line(struct vg_event *ev, const char *line, size_t len, int defaul
     }
     int rc = decode_audit(ev, p, n);
     if (rc != VG_DECLINED) {
+        return rc;
+    }
+    if ((rc = vg_decode_access_log(ev, p, n)) != VG_DECLINED) {
         return rc;
     }
     size_t i = 0;

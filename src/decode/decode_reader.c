@@ -20,6 +20,8 @@ struct vg_reader {
     struct vg_evtx *evtx;
     struct vg_json_parser *jp;
     bool in_array;
+    uint32_t w3c[64]; /* field ids of the last "#Fields:" header (W3C extended logs) */
+    uint32_t nw3c;
 };
 
 const char *vg_format_name(int fmt)
@@ -237,10 +239,21 @@ static int next_text(struct vg_reader *r, struct vg_event *ev, char *err, size_t
                      line_of(r, i), len);
             return VG_EINVAL;
         }
+        const char *line = (const char *)r->p + i;
+        if (line[0] == '#') {
+            /* W3C extended log directives: remember the columns, skip the rest */
+            if (len > 8 && memcmp(line, "#Fields:", 8) == 0) {
+                r->nw3c = vg_w3c_fields(line, len, r->w3c, VG_ARRAY_LEN(r->w3c));
+            }
+            if (r->nw3c || (len > 9 && memcmp(line, "#Software", 9) == 0)) {
+                continue;
+            }
+        }
         vg_event_reset(ev);
-        ev->raw = (const char *)r->p + i;
+        ev->raw = line;
         ev->raw_len = len;
-        int rc = vg_decode_line(ev, (const char *)r->p + i, len, r->lim.default_year);
+        int rc = r->nw3c ? vg_decode_w3c(ev, line, len, r->w3c, r->nw3c)
+                         : vg_decode_line(ev, line, len, r->lim.default_year);
         return finish_record(r, ev, rc, i, err, errsz);
     }
     return VG_EOF;

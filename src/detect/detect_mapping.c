@@ -14,7 +14,7 @@ struct vg_embedded_file {
 };
 extern const struct vg_embedded_file vg_sigma_data_files[];
 
-static const char *const kind_names[] = {"generic", "windows", "linux"};
+static const char *const kind_names[] = {"generic", "windows", "linux", "web"};
 
 struct vg_mapping *mapping_ref(const struct vg_mapping *m)
 {
@@ -142,7 +142,7 @@ static int parse_route(struct vg_mapping *m, const struct vg_yaml_node *e, struc
     r->service = adup(m->arena, vg_yaml_get(ls, "service"));
     const struct vg_yaml_node *kind = vg_yaml_get(e, "kind");
     if (kind && (kind->type != VG_YAML_SCALAR || (r->kind = kind_parse(kind->str)) < 0)) {
-        MERR(kind->line, "kind must be generic, windows or linux");
+        MERR(kind->line, "kind must be generic, windows, linux or web");
     }
     const struct vg_yaml_node *cond = vg_yaml_get(e, "conditions");
     if (cond && !vg_yaml_is_null(cond)) {
@@ -202,7 +202,7 @@ static int parse_mapping(struct vg_mapping *m, const struct vg_yaml_node *root, 
             const struct vg_yaml_node *v = kinds->items[2 * i + 1];
             int k = v->type == VG_YAML_SCALAR ? kind_parse(v->str) : -1;
             if (k < 0) {
-                MERR(v->line, "kind must be generic, windows or linux");
+                MERR(v->line, "kind must be generic, windows, linux or web");
             }
             m->kind_product[m->nkinds] = adup(m->arena, kinds->items[2 * i]);
             m->kind_value[m->nkinds++] = k;

@@ -72,6 +72,7 @@ enum vg_event_kind {
     VG_EK_GENERIC = 0, /* JSON or text with no known product */
     VG_EK_WINDOWS,     /* Windows event log record (EVTX or a JSON rendering) */
     VG_EK_LINUX,       /* Linux syslog / auth / audit line */
+    VG_EK_WEB,         /* web server access log (combined/common, W3C extended) */
 };
 
 struct vg_event {

@@ -78,6 +78,24 @@ assert cor[0]['correlation']['value'] == 3
 assert not [r for r in recs if r['rule']['id'] == '33333333-2222-3333-4444-555555555555']
 P
 
+# web access logs route to category: webserver with the W3C field names
+mkdir -p "$T/web"
+cat > "$T/web/r.yml" <<'Y'
+title: Passwd Traversal
+id: 44444444-2222-3333-4444-555555555555
+level: high
+logsource: {category: webserver}
+detection:
+    sel:
+        cs-uri-query|contains: '/etc/passwd'
+        sc-status: 404
+    condition: sel
+Y
+printf '198.51.100.4 - - [10/Oct/2025:13:56:00 +0000] "GET /../../etc/passwd HTTP/1.1" 404 196 "-" "curl/8.0"\n' > "$T/web/access.log"
+printf '192.0.2.1 - - [10/Oct/2025:13:57:00 +0000] "GET /etc/passwd.html HTTP/1.1" 200 512 "-" "Mozilla/5.0"\n' >> "$T/web/access.log"
+"$VIGIE" hunt -q --rules "$T/web/r.yml" -f jsonl "$T/web/access.log" > "$T/web.jsonl"
+check "web access log routed to webserver rules" '[ $(wc -l < "$T/web.jsonl") -eq 1 ] && grep -q "198.51.100.4" "$T/web.jsonl"'
+
 "$VIGIE" hunt -q --rules "$T/rules" -f csv "$T/logs/a.json" > "$T/out.csv"
 check "csv has a header and a row" '[ "$(head -1 "$T/out.csv" | cut -d, -f1-3)" = "timestamp,level,rule_id" ] && [ $(wc -l < "$T/out.csv") -eq 2 ]'
 "$VIGIE" hunt -q --rules "$T/rules" --min-level high -f jsonl "$T/logs/a.json" > "$T/out2.jsonl"

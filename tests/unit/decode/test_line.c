@@ -69,6 +69,45 @@ VG_TEST(auditd)
     vg_event_destroy(ev);
 }
 
+VG_TEST(web_access_logs)
+{
+    struct vg_event *ev = vg_event_create();
+    const char *l = "203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.php?id=1'+OR+1=1"
+                    " HTTP/1.1\" 200 2326 \"http://ref/\" \"sqlmap/1.4 (http://sqlmap.org)\"";
+    CHECK(vg_decode_line(ev, l, strlen(l), 2025) == VG_OK);
+    CHECK_EQ_INT(ev->kind, VG_EK_WEB);
+    CHECK_STR(get(ev, "c-ip"), "203.0.113.9");
+    CHECK_STR(get(ev, "cs-username"), "frank");
+    CHECK_STR(get(ev, "cs-method"), "GET");
+    CHECK_STR(get(ev, "cs-uri-stem"), "/a.php");
+    CHECK_STR(get(ev, "cs-uri-query"), "id=1'+OR+1=1");
+    CHECK_STR(get(ev, "sc-status"), "200");
+    CHECK_STR(get(ev, "cs-user-agent"), "sqlmap/1.4 (http://sqlmap.org)");
+    char t[40];
+    vg_time_format(ev->ts, t, sizeof(t));
+    CHECK_STR(t, "2000-10-10T20:55:36.000000Z");
+    vg_event_reset(ev);
+    const char *w3c = "#Software: Microsoft Internet Information Services 10.0\n"
+                      "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port "
+                      "cs-username c-ip cs(User-Agent) sc-status\n"
+                      "2024-05-01 10:11:12 10.0.0.1 POST /owa/auth.aspx x=1 443 - 198.51.100.7 "
+                      "Mozilla/5.0+(Windows) 500\n";
+    struct vg_reader *r;
+    CHECK(vg_reader_open(&r, (const uint8_t *)w3c, strlen(w3c), NULL) == VG_OK);
+    char err[128];
+    CHECK(vg_reader_next(r, ev, err, sizeof(err)) == VG_OK);
+    CHECK_STR(get(ev, "cs-method"), "POST");
+    CHECK_STR(get(ev, "cs-user-agent"), "Mozilla/5.0 (Windows)");
+    CHECK_STR(get(ev, "sc-status"), "500");
+    CHECK_STR(get(ev, "cs-uri"), "/owa/auth.aspx?x=1");
+    CHECK(get(ev, "cs-username") == NULL);
+    vg_time_format(ev->ts, t, sizeof(t));
+    CHECK_STR(t, "2024-05-01T10:11:12.000000Z");
+    CHECK(vg_reader_next(r, ev, err, sizeof(err)) == VG_EOF);
+    vg_reader_close(r);
+    vg_event_destroy(ev);
+}
+
 VG_TEST(plain_and_garbage_lines)
 {
     struct vg_event *ev = vg_event_create();
