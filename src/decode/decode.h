@@ -97,6 +97,15 @@ int vg_decode_w3c(struct vg_event *ev, const char *line, size_t len, const uint3
 /* Parse a "#Fields: a b c" header into interned ids (at most max); returns the count. */
 uint32_t vg_w3c_fields(const char *line, size_t len, uint32_t *fields, uint32_t max);
 
+/* ---------------------------------------------------------------- Windows event XML */
+
+/*
+ * An event in Windows event XML inside a line (Sysmon for Linux writes these to syslog):
+ * fields named as for EVTX. VG_DECLINED when the line holds no such event; the event may
+ * then hold partial fields and must be reset.
+ */
+int vg_decode_xml_event(struct vg_event *ev, const char *line, size_t len);
+
 /* ---------------------------------------------------------------- text lines */
 
 /*

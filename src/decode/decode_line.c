@@ -5,7 +5,9 @@
  * hex-encoded string fields decoded as ausearch -i does), web access logs (decode_web.c),
  * RFC 5424 syslog, RFC 3164 syslog
  * (with or without <PRI>, classic `Mmm dd hh:mm:ss` or ISO timestamps as rsyslog writes
- * them). Anything else becomes a plain `message`. Native field names: hostname, program,
+ * them), with sshd authentication results normalised to ECS fields and Sysmon for Linux
+ * events (Windows event XML in the message) decoded to their EVTX field names. Anything else
+ * becomes a plain `message`. Native field names: hostname, program,
  * pid, message, facility, severity (syslog); the audit record's own keys (auditd).
  * Never fails on bytes: every line yields an event.
  */
@@ -436,6 +438,14 @@ int vg_decode_line(struct vg_event *ev, const char *line, size_t len, int defaul
             const char *msg = vg_event_get_str(ev, "message", &ml);
             if (prog && msg && pl == 4 && !memcmp(prog, "sshd", 4)) {
                 rc = sshd_fields(ev, msg, ml);
+            } else if (msg && ml > 20 && msg[0] == '<' && memmem(msg, ml, "<System>", 8)) {
+                /* Sysmon for Linux: the whole event as Windows event XML */
+                vg_time_t keep = ev->ts;
+                int x = vg_decode_xml_event(ev, msg, ml);
+                rc = x == VG_ENOMEM ? x : VG_OK;
+                if (ev->ts == VG_TIME_NONE) {
+                    ev->ts = keep;
+                }
             }
         }
         return rc;

@@ -108,6 +108,33 @@ VG_TEST(web_access_logs)
     vg_event_destroy(ev);
 }
 
+VG_TEST(sysmon_for_linux)
+{
+    struct vg_event *ev = vg_event_create();
+    const char *l =
+        "Nov 20 10:00:00 web01 sysmon: <Event><System><Provider Name=\"Linux-Sysmon\" "
+        "Guid=\"{ff032593-a8d3-4f13-b0d6-01fc615a0f97}\"/><EventID>1</EventID><Version>5"
+        "</Version><TimeCreated SystemTime=\"2025-11-20T10:00:00.123456Z\"/><Channel>Linux-"
+        "Sysmon/Operational</Channel><Computer>web01</Computer></System><EventData><Data "
+        "Name=\"Image\">/usr/bin/curl</Data><Data Name=\"CommandLine\">curl -s http://x/a?"
+        "b=1&amp;c=&lt;2&gt;</Data><Data Name=\"ParentImage\">/bin/bash</Data></EventData>"
+        "</Event>";
+    CHECK(vg_decode_line(ev, l, strlen(l), 2025) == VG_OK);
+    CHECK_EQ_INT(ev->kind, VG_EK_LINUX);
+    CHECK_STR(get(ev, "EventID"), "1");
+    CHECK_STR(get(ev, "Provider_Name"), "Linux-Sysmon");
+    CHECK_STR(get(ev, "Image"), "/usr/bin/curl");
+    CHECK_STR(get(ev, "CommandLine"), "curl -s http://x/a?b=1&c=<2>");
+    CHECK_STR(get(ev, "ParentImage"), "/bin/bash");
+    char t[40];
+    vg_time_format(ev->ts, t, sizeof(t));
+    CHECK_STR(t, "2025-11-20T10:00:00.123456Z");
+    vg_event_reset(ev);
+    const char *bad = "Nov 20 10:00:00 web01 sysmon: <Event><System><EventID>1</System>";
+    CHECK(vg_decode_line(ev, bad, strlen(bad), 2025) == VG_OK); /* kept as a syslog line */
+    vg_event_destroy(ev);
+}
+
 VG_TEST(plain_and_garbage_lines)
 {
     struct vg_event *ev = vg_event_create();
