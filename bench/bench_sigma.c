@@ -124,7 +124,13 @@ int main(int argc, char **argv)
     bool unique = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--events") && i + 1 < argc) {
-            target = atol(argv[++i]);
+            int64_t v;
+            i++;
+            if (vg_parse_i64(argv[i], strlen(argv[i]), &v) != VG_OK || v < 1) {
+                fprintf(stderr, "bench_sigma: --events takes a positive number\n");
+                return 2;
+            }
+            target = (long)v;
         } else if (!strcmp(argv[i], "--rules") && i + 1 < argc && nrules < 16) {
             rules[nrules++] = argv[++i];
         } else if (!strcmp(argv[i], "--unique-cmdline")) {

@@ -193,7 +193,11 @@ VG_TEST(sigmahq_regression_oracle)
             continue;
         }
         rows++;
-        int want = *col[4] ? atoi(col[4]) : -1;
+        int64_t mc = -1;
+        if (*col[4] && vg_parse_i64(col[4], strlen(col[4]), &mc) != VG_OK) {
+            mc = -1;
+        }
+        int want = (int)mc;
         for (size_t u = 0; u < VG_ARRAY_LEN(undercounts); u++) {
             if (!strcmp(undercounts[u].rule_id, col[0])) {
                 want = undercounts[u].count;
