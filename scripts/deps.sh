@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh            (as root, or through sudo)
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config git python3 python3-yaml
-      libyaml-dev libpcre2-dev libvectorscan-dev libsqlite3-dev
+      libyaml-dev libpcre2-dev libvectorscan-dev libsqlite3-dev sqlite3
+      libssl-dev libmicrohttpd-dev libsodium-dev libzstd-dev
       clang-14 libclang-rt-14-dev llvm-14 clang-format-14
       libevtx-utils hyperfine valgrind"
 missing=""
