@@ -242,6 +242,9 @@ static inline uint64_t vg_hash_mix(uint64_t h)
     return h;
 }
 
+/* CRC-32 (IEEE, as zlib): vg_crc32(0, p, n); chainable: vg_crc32(vg_crc32(0, a, n), b, m). */
+uint32_t vg_crc32(uint32_t crc, const uint8_t *p, size_t n);
+
 /* ---------------------------------------------------------------- time */
 
 /* Nanoseconds since the Unix epoch, UTC. */
