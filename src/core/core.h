@@ -35,6 +35,7 @@ enum vg_status {
     VG_EUNSUPPORTED = -10, /* valid input using a feature this build does not support */
     VG_EEXIST = -11,       /* already exists */
     VG_EOF = -12,          /* clean end of input */
+    VG_ENOSPC = -13,       /* no space left on the device: stop intake, retry when space returns */
 };
 
 /* Human-readable text for a status code; never NULL. */

@@ -32,6 +32,8 @@ const char *vg_strerror(int status)
         return "already exists";
     case VG_EOF:
         return "end of input";
+    case VG_ENOSPC:
+        return "no space left on device";
     default:
         return "unknown status";
     }
