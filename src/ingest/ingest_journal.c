@@ -29,11 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEG_MAGIC     "VGJRNL01"
-#define SEG_HDR       16
-#define REC_HDR       32
-#define REC_MAX       (64u << 20)
-#define PATH_MAX_LEN  4096
+#define SEG_MAGIC    "VGJRNL01"
+#define SEG_HDR      16
+#define REC_HDR      32
+#define REC_MAX      (64u << 20)
+#define PATH_MAX_LEN 4096
 
 struct segment {
     uint64_t first_seq;
@@ -50,28 +50,28 @@ struct vg_journal {
     char *dir;
     struct vg_journal_opts o;
     pthread_mutex_t lock;
-    pthread_cond_t cond;      /* new records, released space, shutdown */
+    pthread_cond_t cond; /* new records, released space, shutdown */
     pthread_mutex_t sync_lock;
     struct segment *segs;
     size_t nsegs, capsegs;
-    int fd;                   /* active (last) segment */
+    int fd; /* active (last) segment */
     int dirfd;
     uint64_t next_seq;
     uint64_t durable_seq;
     uint64_t released_seq;
-    uint64_t cum_bytes;       /* bytes appended since open */
-    uint64_t released_bytes;  /* cum_bytes at released_seq */
+    uint64_t cum_bytes;      /* bytes appended since open */
+    uint64_t released_bytes; /* cum_bytes at released_seq */
     struct batch_mark *marks;
     size_t nmarks, capmarks, headmark;
     struct vg_journal_stats st;
-    struct vg_sbuf wbuf;      /* encoding buffer (under lock) */
+    struct vg_sbuf wbuf; /* encoding buffer (under lock) */
     bool closing;
 };
 
 struct vg_journal_reader {
     struct vg_journal *j;
-    uint64_t want;            /* next sequence to return */
-    uint64_t seg_first;       /* segment being read (first_seq), 0 = none */
+    uint64_t want;      /* next sequence to return */
+    uint64_t seg_first; /* segment being read (first_seq), 0 = none */
     int fd;
     uint64_t off;
     uint8_t *buf;
@@ -414,7 +414,7 @@ static uint64_t unreleased(const struct vg_journal *j)
     return j->cum_bytes - j->released_bytes;
 }
 
-int vg_journal_append(struct vg_journal *j, const struct vg_rec *recs, size_t n, bool block,
+int vg_journal_append(struct vg_journal *j, const struct vg_rec *recs, size_t n, int wait,
                       uint64_t *last_seq)
 {
     if (!n) {
@@ -422,8 +422,8 @@ int vg_journal_append(struct vg_journal *j, const struct vg_rec *recs, size_t n,
         return VG_OK;
     }
     pthread_mutex_lock(&j->lock);
-    while (unreleased(j) > j->o.max_lag_bytes && !j->closing) {
-        if (!block) {
+    while (wait != VG_JOURNAL_FORCE && unreleased(j) > j->o.max_lag_bytes && !j->closing) {
+        if (wait == VG_JOURNAL_NOWAIT) {
             pthread_mutex_unlock(&j->lock);
             return VG_AGAIN;
         }
@@ -644,8 +644,7 @@ static int wait_for(struct vg_journal_reader *r, int timeout_ms)
     return r->want < j->next_seq ? VG_OK : VG_AGAIN;
 }
 
-int vg_journal_next(struct vg_journal_reader *r, struct vg_rec *out, uint64_t *seq,
-                    int timeout_ms)
+int vg_journal_next(struct vg_journal_reader *r, struct vg_rec *out, uint64_t *seq, int timeout_ms)
 {
     struct vg_journal *j = r->j;
     pthread_mutex_lock(&j->lock);

@@ -80,7 +80,7 @@ VG_TEST(append_read_reopen_release)
             make_rec(&recs[k], bufs[k], sizeof(bufs[k]), i);
         }
         uint64_t last;
-        CHECK(vg_journal_append(j, recs, 10, true, &last) == VG_OK);
+        CHECK(vg_journal_append(j, recs, 10, VG_JOURNAL_WAIT, &last) == VG_OK);
         CHECK_EQ_INT(last, i - 1);
     }
     CHECK(vg_journal_sync(j, 1000) == VG_OK);
@@ -122,7 +122,7 @@ VG_TEST(torn_tail_is_cut)
         char buf[128];
         uint64_t last;
         make_rec(&r, buf, sizeof(buf), i);
-        CHECK(vg_journal_append(j, &r, 1, true, &last) == VG_OK);
+        CHECK(vg_journal_append(j, &r, 1, VG_JOURNAL_WAIT, &last) == VG_OK);
     }
     vg_journal_close(j);
     /* simulate a crash in the middle of the last record: cut 5 bytes, append garbage */
@@ -146,7 +146,7 @@ VG_TEST(torn_tail_is_cut)
     char buf[128];
     uint64_t last;
     make_rec(&r, buf, sizeof(buf), 50);
-    CHECK(vg_journal_append(j, &r, 1, true, &last) == VG_OK && last == 50);
+    CHECK(vg_journal_append(j, &r, 1, VG_JOURNAL_WAIT, &last) == VG_OK && last == 50);
     CHECK_EQ_INT(read_all(j, 0, 1, &bad), 50);
     CHECK_EQ_INT(bad, 0);
     vg_journal_close(j);
@@ -166,7 +166,7 @@ VG_TEST(back_pressure)
         struct vg_rec r;
         char buf[128];
         make_rec(&r, buf, sizeof(buf), (uint64_t)n + 1);
-        rc = vg_journal_append(j, &r, 1, false, &last);
+        rc = vg_journal_append(j, &r, 1, VG_JOURNAL_NOWAIT, &last);
         n += rc == VG_OK;
     }
     CHECK_EQ_INT(rc, VG_AGAIN);
@@ -175,7 +175,7 @@ VG_TEST(back_pressure)
     struct vg_rec r;
     char buf[128];
     make_rec(&r, buf, sizeof(buf), last + 1);
-    CHECK(vg_journal_append(j, &r, 1, false, &last) == VG_OK);
+    CHECK(vg_journal_append(j, &r, 1, VG_JOURNAL_NOWAIT, &last) == VG_OK);
     vg_journal_close(j);
     rmrf(dir);
 }
@@ -218,7 +218,7 @@ VG_TEST(reader_follows_writer)
         char buf[128];
         uint64_t last;
         make_rec(&r, buf, sizeof(buf), i);
-        vg_journal_append(j, &r, 1, true, &last);
+        vg_journal_append(j, &r, 1, VG_JOURNAL_WAIT, &last);
     }
     pthread_join(t, NULL);
     CHECK_EQ_INT(f.got, 20000);
@@ -246,7 +246,7 @@ VG_TEST(killed_mid_append_keeps_every_synced_record)
                 make_rec(&recs[k], bufs[k], sizeof(bufs[k]), i + (uint64_t)k);
             }
             uint64_t last;
-            vg_journal_append(j, recs, 100, true, &last);
+            vg_journal_append(j, recs, 100, VG_JOURNAL_WAIT, &last);
             vg_journal_sync(j, last);
             if (write(pipefd[1], &last, sizeof(last)) != sizeof(last)) {
                 _exit(1);
