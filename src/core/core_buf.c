@@ -133,7 +133,9 @@ void vg_sbuf_add(struct vg_sbuf *s, const void *p, size_t n)
     if (vg_sbuf_reserve(s, n) != VG_OK) {
         return;
     }
-    memcpy(s->p + s->len, p, n);
+    if (n) { /* p may be NULL when n is 0 */
+        memcpy(s->p + s->len, p, n);
+    }
     s->len += n;
     s->p[s->len] = '\0';
 }

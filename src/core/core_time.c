@@ -74,7 +74,8 @@ int vg_time_parse(const char *p, size_t n, vg_time_t *out)
         p[7] != '-' || !digits(p, n, 8, 2, &d)) {
         return VG_EINVAL;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
+    /* int64 nanoseconds span 1677-09-21 .. 2262-04-11: refuse what cannot be represented */
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1678 || y > 2261) {
         return VG_EINVAL;
     }
     size_t i = 10;
