@@ -9,6 +9,9 @@
 
 static const struct vg_command commands[] = {
     {"hunt", "run Sigma rules over EVTX, JSON and log files", vg_cmd_hunt},
+    {"decode", "decode log lines as the server does and print the normalised events",
+     vg_cmd_decode},
+    {"search", "search the events stored by the server (--data DIR QUERY)", vg_cmd_search},
     {"rules", "check or list Sigma rules (rules check|list PATH...)", vg_cmd_rules},
     {"mapping", "print the built-in Sigma logsource mapping", vg_cmd_mapping},
     {"demo", "hunt over the bundled example logs with the bundled example rules", vg_cmd_demo},

@@ -20,6 +20,8 @@ struct vg_command {
 };
 
 int vg_cmd_hunt(int argc, char **argv);
+int vg_cmd_decode(int argc, char **argv);
+int vg_cmd_search(int argc, char **argv);
 int vg_cmd_rules(int argc, char **argv);
 int vg_cmd_mapping(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);

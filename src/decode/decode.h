@@ -158,4 +158,89 @@ int vg_reader_next(struct vg_reader *r, struct vg_event *ev, char *err, size_t e
 const struct vg_reader_stats *vg_reader_stats(const struct vg_reader *r);
 void vg_reader_close(struct vg_reader *r);
 
+/* ================================================================ the decoder chain (server)
+ *
+ * Added for `vigie server` and `vigie decode` (issue 3). A decoder object decodes a stream of
+ * records (syslog messages, file lines, JSON documents) the way the server does: each record
+ * is checked (size, NUL bytes, UTF-8), its syslog header parsed once, then the decoders of
+ * the table below are tried in order; each declines (VG_DECLINED) what is not its format, so
+ * the first that claims a record names it in `event.module`. Every event gets the source's
+ * native fields (the names Sigma rules use) plus ECS common fields (event.category/action/
+ * outcome, host.name, user.name, source.ip/port, destination.*, process.*, network.*, ...),
+ * ev->kind, ev->ts and ev->raw (the record, borrowed).
+ *
+ * auditd: records with the same msg=audit(time:serial) are joined into one event (fields of
+ * every record; repeated names repeat), completed by its EOE record, by a record with another
+ * serial, or by vg_decoder_flush — call it when the input goes idle and at its end.
+ *
+ * Thread-safety: a decoder object belongs to one thread (one per input stream or worker);
+ * different objects may run concurrently.
+ */
+
+struct vg_dctx;
+
+/* One entry of the chain; the table lists itself (`vigie decode --list`). */
+struct vg_decoder_def {
+    const char *name;        /* event.module of the events it claims */
+    const char *description; /* one line */
+    const char *formats;     /* what it reads */
+    int (*decode)(struct vg_dctx *c);
+};
+
+/* The chain, in the order the decoders are tried (n receives the count). */
+const struct vg_decoder_def *vg_decoder_table(size_t *n);
+/* Index of a decoder by name, or -1. */
+int vg_decoder_find(const char *name);
+
+struct vg_decoder_opts {
+    int default_year;        /* year of timestamps without one; 0 = the current year */
+    const char *hint;        /* NULL, "syslog", "json", "file:<path>" or a decoder name: that
+                                decoder (or the one the file name suggests) is tried first */
+    size_t max_record;       /* longest record accepted; 0 = 1 MiB */
+    bool allow_invalid_utf8; /* keep records with invalid UTF-8 (default: reject them) */
+};
+
+struct vg_decoder;
+
+/* Create a decoder (o may be NULL for the defaults); NULL on allocation failure. */
+struct vg_decoder *vg_decoder_create(const struct vg_decoder_opts *o);
+void vg_decoder_destroy(struct vg_decoder *d);
+
+/*
+ * Decode one record (rec, len; a trailing CR/LF is ignored) into ev, which is reset first.
+ * Strings of the event may point into rec: keep rec alive as long as ev is used.
+ * Returns VG_OK (ev holds a complete event — for auditd possibly an earlier, buffered one),
+ * VG_AGAIN (the record was buffered or was a directive; ev holds nothing), VG_EINVAL (the
+ * record was rejected; vg_decoder_error tells why) or VG_ENOMEM.
+ */
+int vg_decoder_decode(struct vg_decoder *d, const char *rec, size_t len, struct vg_event *ev);
+/*
+ * A record may hold several events: JSON documents written one after the other on one line.
+ * After vg_decoder_decode, call vg_decoder_next until it returns VG_EOF; each VG_OK is one
+ * more event (VG_EINVAL: that document was rejected). rec must still be alive.
+ */
+int vg_decoder_next(struct vg_decoder *d, struct vg_event *ev);
+/* Emit the buffered multi-record event into ev: VG_OK, or VG_EOF if nothing is buffered. */
+int vg_decoder_flush(struct vg_decoder *d, struct vg_event *ev);
+/* Reason of the last VG_EINVAL ("" if none); valid until the next call. */
+const char *vg_decoder_error(const struct vg_decoder *d);
+
+struct vg_decoder_count {
+    uint64_t claimed;  /* records this decoder claimed (joined records count once each) */
+    uint64_t rejected; /* records it recognised but rejected as malformed */
+};
+struct vg_decoder_stats {
+    uint64_t records;   /* records decoded (each further JSON document of a line counts) */
+    uint64_t events;    /* events produced (decode and flush) */
+    uint64_t buffered;  /* records held for a multi-record event */
+    uint64_t rejected;  /* all rejections, the four kinds below together */
+    uint64_t oversized; /* longer than max_record */
+    uint64_t binary;    /* NUL bytes, or empty */
+    uint64_t bad_utf8;  /* invalid UTF-8 */
+    uint64_t malformed; /* claimed by a decoder but malformed (JSON, CEF, LEEF, ...) */
+    const struct vg_decoder_count *per; /* per decoder, indexed as vg_decoder_table */
+    size_t n;
+};
+void vg_decoder_get_stats(const struct vg_decoder *d, struct vg_decoder_stats *out);
+
 #endif /* VG_DECODE_H */

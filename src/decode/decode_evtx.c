@@ -26,6 +26,7 @@
  * Thread-safety: one reader per thread; readers share nothing but the field registry.
  */
 #include "decode/decode_evtx_int.h"
+#include "decode/decode_int.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -1358,7 +1359,7 @@ static void sys_hooks(struct vg_evtx *r, uint32_t fid, size_t a, size_t b)
         while (f && vg_event_next(r->ev, f)) {
             f = vg_event_next(r->ev, f);
         }
-        if (f && vg_time_parse(f->v.str, f->v.len, &t) == VG_OK) {
+        if (f && vg_dec_time_parse(f->v.str, f->v.len, &t) == VG_OK) {
             r->ev->ts = t;
         }
     } else if (fid == r->fid_recid && type_fixed_size(v->type) &&

@@ -3,7 +3,7 @@
  * (decode_winjson.c); any other document is flattened with dotted keys and its timestamp is
  * taken from the first of the usual timestamp keys that parses.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 static const char *const ts_keys[] = {
     "@timestamp", "timestamp", "time",      "eventTime",       "EventTime",        "TimeCreated",
@@ -24,19 +24,15 @@ int vg_decode_json(struct vg_event *ev, const struct vg_json *doc)
     for (size_t i = 0; i < VG_ARRAY_LEN(ts_keys) && ev->ts == VG_TIME_NONE; i++) {
         const struct vg_json *t = vg_json_get(doc, ts_keys[i]);
         vg_time_t ts;
-        if (t && t->type == VG_JSON_STRING && vg_time_parse(t->s, t->n, &ts) == VG_OK) {
+        if (t && t->type == VG_JSON_STRING && vg_dec_time_parse(t->s, t->n, &ts) == VG_OK) {
             ev->ts = ts;
         } else if (t && t->type == VG_JSON_NUMBER) {
             double d = t->is_int ? (double)t->u.i : t->u.d;
-            /* epoch seconds, milliseconds or microseconds by magnitude */
-            if (d > 1e17) {
-                ev->ts = (vg_time_t)(d * 1e0);
-            } else if (d > 1e14) {
-                ev->ts = (vg_time_t)(d * 1e3);
-            } else if (d > 1e11) {
-                ev->ts = (vg_time_t)(d * 1e6);
-            } else if (d > 0) {
-                ev->ts = (vg_time_t)(d * 1e9);
+            /* epoch seconds, milliseconds, microseconds or nanoseconds by magnitude; a number
+             * whose nanoseconds do not fit int64 is no time */
+            double ns = d > 1e17 ? d : d > 1e14 ? d * 1e3 : d > 1e11 ? d * 1e6 : d * 1e9;
+            if (d > 0 && ns < 9.2e18) {
+                ev->ts = (vg_time_t)ns;
             }
         }
     }

@@ -11,7 +11,7 @@
  * pid, message, facility, severity (syslog); the audit record's own keys (auditd).
  * Never fails on bytes: every line yields an event.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 #include <string.h>
 
@@ -53,7 +53,19 @@ static bool parse_bsd_time(const char *p, size_t n, int year, vg_time_t *out)
         return false;
     }
     snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%.8sZ", year, mo, day, p + 7);
-    return vg_time_parse(iso, strlen(iso), out) == VG_OK;
+    return vg_dec_time_parse(iso, strlen(iso), out) == VG_OK;
+}
+
+/* Plain decimal (optional '-') without leading zeros: its text is a valid JSON number. */
+static bool decimal(const char *v, size_t n)
+{
+    size_t d = n && v[0] == '-';
+    for (size_t i = d; i < n; i++) {
+        if (!is_digit(v[i])) {
+            return false;
+        }
+    }
+    return n > d && n < 19 && (v[d] != '0' || n == d + 1);
 }
 
 static bool hexdigit(char c)
@@ -103,7 +115,7 @@ static int add_audit_value(struct vg_event *ev, const char *k, size_t kl, const 
         return vg_event_add_str(ev, id, d, o);
     }
     int64_t iv;
-    if (vl && vg_parse_i64(v, vl, &iv) == VG_OK && is_digit(v[vl - 1]) && v[0] != '0') {
+    if (decimal(v, vl) && v[0] != '0' && vg_parse_i64(v, vl, &iv) == VG_OK) {
         return vg_event_add_int(ev, id, iv, v, vl);
     }
     return vg_event_add_str(ev, id, v, vl);
@@ -177,7 +189,8 @@ static int decode_audit(struct vg_event *ev, const char *p, size_t n)
     const char *colon = memchr(ts, ':', (size_t)(end - ts));
     if (colon) {
         double secs;
-        if (vg_parse_double(ts, (size_t)(colon - ts), &secs) == VG_OK) {
+        if (vg_parse_double(ts, (size_t)(colon - ts), &secs) == VG_OK && secs >= 0 &&
+            secs < 9.2e9) {
             ev->ts = (vg_time_t)(secs * 1e9);
         }
         int rc = vg_event_add_str(ev, F("audit.serial"), colon + 1, (size_t)(end - colon - 1));
@@ -215,7 +228,7 @@ static int syslog_tag(struct vg_event *ev, const char *p, size_t n)
             i++;
         }
         int64_t pid;
-        if (i < n && vg_parse_i64(p + ps, i - ps, &pid) == VG_OK) {
+        if (i < n && decimal(p + ps, i - ps) && vg_parse_i64(p + ps, i - ps, &pid) == VG_OK) {
             rc = vg_event_add_int(ev, F("pid"), pid, p + ps, i - ps);
         }
         i++;
@@ -258,7 +271,7 @@ static int decode_5424(struct vg_event *ev, const char *p, size_t n)
         if (!(e - s == 1 && p[s] == '-')) {
             if (k == 0) {
                 vg_time_t ts;
-                if (vg_time_parse(p + s, e - s, &ts) == VG_OK) {
+                if (vg_dec_time_parse(p + s, e - s, &ts) == VG_OK) {
                     ev->ts = ts;
                 }
             } else {
@@ -362,7 +375,7 @@ static int sshd_fields(struct vg_event *ev, const char *m, size_t n)
         return rc;
     }
     int64_t pv;
-    if (port && vg_parse_i64(port, pl, &pv) == VG_OK) {
+    if (port && decimal(port, pl) && vg_parse_i64(port, pl, &pv) == VG_OK) {
         rc = vg_event_add_int(ev, F("source.port"), pv, port, pl);
     }
     return rc;
@@ -420,7 +433,7 @@ int vg_decode_line(struct vg_event *ev, const char *line, size_t len, int defaul
         hs = i + 16;
     } else {
         size_t s, e = token(p, n, i, &s);
-        if (e > s && vg_time_parse(p + s, e - s, &ts) == VG_OK) {
+        if (e > s && vg_dec_time_parse(p + s, e - s, &ts) == VG_OK) {
             ev->ts = ts;
             hs = e + 1;
         }

@@ -3,7 +3,7 @@
  * (the W3C extended log names, which IIS writes natively): NCSA common/combined lines
  * (Apache, nginx) and W3C extended lines with their "#Fields:" header.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 #include <string.h>
 
@@ -44,10 +44,21 @@ static int add_unless_dash(struct vg_event *ev, const char *name, const char *v,
     return vg_event_add_str(ev, F(name), v, n);
 }
 
+/* Plain decimal digits without a leading zero: the text is also a valid JSON number. */
+static bool decimal(const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            return false;
+        }
+    }
+    return n > 0 && n < 19 && (v[0] != '0' || n == 1);
+}
+
 static int add_num(struct vg_event *ev, const char *name, const char *v, size_t n)
 {
     int64_t x;
-    if (n && vg_parse_i64(v, n, &x) == VG_OK) {
+    if (decimal(v, n) && vg_parse_i64(v, n, &x) == VG_OK) {
         return vg_event_add_int(ev, F(name), x, v, n);
     }
     return add_unless_dash(ev, name, v, n);
@@ -117,7 +128,7 @@ static void set_clf_time(struct vg_event *ev, const char *t, size_t n)
         l += snprintf(iso + l, sizeof(iso) - (size_t)l, "%.3s:%.2s", t + 21, t + 24);
     }
     vg_time_t ts;
-    if (vg_time_parse(iso, (size_t)l, &ts) == VG_OK) {
+    if (vg_dec_time_parse(iso, (size_t)l, &ts) == VG_OK) {
         ev->ts = ts;
     }
 }
@@ -136,7 +147,7 @@ int vg_decode_access_log(struct vg_event *ev, const char *p, size_t n)
         return VG_DECLINED;
     }
     int64_t code;
-    if (sl != 3 || vg_parse_i64(status, sl, &code) != VG_OK) {
+    if (sl != 3 || !decimal(status, sl) || vg_parse_i64(status, sl, &code) != VG_OK) {
         return VG_DECLINED;
     }
     if (i + 1 < n && p[i + 1] == '"') {
@@ -212,8 +223,8 @@ int vg_decode_w3c(struct vg_event *ev, const char *p, size_t n, const uint32_t *
             rc = vg_event_add_str(ev, fields[k], c, tl);
         } else {
             int64_t x;
-            bool num =
-                tl && tl < 19 && t[0] >= '0' && t[0] <= '9' && vg_parse_i64(t, tl, &x) == VG_OK;
+            /* leading zeros stay text: "007" written as a JSON number is not JSON */
+            bool num = decimal(t, tl) && vg_parse_i64(t, tl, &x) == VG_OK;
             rc = num ? vg_event_add_int(ev, fields[k], x, t, tl)
                      : vg_event_add_str(ev, fields[k], t, tl);
         }
@@ -253,7 +264,7 @@ int vg_decode_w3c(struct vg_event *ev, const char *p, size_t n, const uint32_t *
         char iso[40];
         int l = snprintf(iso, sizeof(iso), "%.10sT%.*sZ", date, (int)VG_MIN(tml, 15), time);
         vg_time_t ts;
-        if (vg_time_parse(iso, (size_t)l, &ts) == VG_OK) {
+        if (vg_dec_time_parse(iso, (size_t)l, &ts) == VG_OK) {
             ev->ts = ts;
         }
     }

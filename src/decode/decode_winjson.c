@@ -3,7 +3,7 @@
  * ({"Event": {"System": {...}, "EventData": {...}}}) → the Windows field names documented in
  * decode.h, identical to what the EVTX reader produces, so a rule matches both renderings.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 #include <string.h>
 
@@ -95,7 +95,7 @@ static int do_system(struct vg_event *ev, const struct vg_json *sys)
         size_t tl;
         const char *t = vg_event_get_str(ev, "TimeCreated_SystemTime", &tl);
         vg_time_t ts;
-        if (t && vg_time_parse(t, tl, &ts) == VG_OK) {
+        if (t && vg_dec_time_parse(t, tl, &ts) == VG_OK) {
             ev->ts = ts;
         }
     }

@@ -9,7 +9,7 @@
  * anything else is VG_DECLINED. XML entities (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;) are
  * decoded.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 #include <string.h>
 
@@ -225,7 +225,7 @@ int vg_decode_xml_event(struct vg_event *ev, const char *p, size_t n)
         size_t tl;
         const char *t = vg_event_get_str(ev, "TimeCreated_SystemTime", &tl);
         vg_time_t ts;
-        if (t && vg_time_parse(t, tl, &ts) == VG_OK) {
+        if (t && vg_dec_time_parse(t, tl, &ts) == VG_OK) {
             ev->ts = ts;
         }
     }
