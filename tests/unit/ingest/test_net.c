@@ -228,6 +228,18 @@ VG_TEST(tcp_every_split_point)
     rig_close(&r);
 }
 
+/* Counters are updated just after the append a reader may already have seen: poll them. */
+#define WAIT_STATS(r, l, st, cond)                                                                 \
+    do {                                                                                           \
+        for (int t_ = 0; t_ < 300; t_++) {                                                         \
+            vg_net_stats((r)->net, (l), &(st));                                                    \
+            if (cond) {                                                                            \
+                break;                                                                             \
+            }                                                                                      \
+            usleep(10000);                                                                         \
+        }                                                                                          \
+    } while (0)
+
 VG_TEST(oversized_frames_are_rejected_and_counted)
 {
     struct rig r;
@@ -248,7 +260,7 @@ VG_TEST(oversized_frames_are_rejected_and_counted)
     CHECK_EQ_INT(collect(&r, 2, &got, NULL), 2);
     CHECK_MEM(got.p, got.len, "<13>ok one\n<13>ok two\n");
     struct vg_net_stats st;
-    vg_net_stats(r.net, L_TCP, &st);
+    WAIT_STATS(&r, L_TCP, st, st.messages == 2);
     CHECK_EQ_INT(st.rejected, 2);
     CHECK_EQ_INT(st.messages, 2);
     close(fd);
@@ -275,7 +287,7 @@ VG_TEST(udp_datagrams)
     struct vg_sbuf got = {0};
     size_t n = collect(&r, 500, &got, NULL);
     struct vg_net_stats st;
-    vg_net_stats(r.net, L_UDP, &st);
+    WAIT_STATS(&r, L_UDP, st, st.messages + st.dropped >= 500);
     /* loopback with an 8 MiB buffer loses nothing; what it might lose is counted */
     CHECK_EQ_INT(n + st.dropped, 500);
     CHECK_EQ_INT(st.messages, n);
@@ -376,7 +388,7 @@ VG_TEST(relp_acks_after_sync)
     CHECK_EQ_INT(collect(&r, 300, &got, NULL), 300);
     CHECK(!strncmp(got.p, "<13>relp message 2\n", 19));
     struct vg_net_stats st;
-    vg_net_stats(r.net, L_RELP, &st);
+    WAIT_STATS(&r, L_RELP, st, st.acks >= 300);
     CHECK_EQ_INT(st.acks, 300);
     /* close is answered, then the server closes the connection */
     SEND(fd, "302 close 0\n");
@@ -517,7 +529,7 @@ VG_TEST(back_pressure_holds_tcp_sender_without_loss)
     CHECK_EQ_INT(got, count);
     CHECK_EQ_INT(bad, 0);
     struct vg_net_stats st;
-    vg_net_stats(r.net, L_TCP, &st);
+    WAIT_STATS(&r, L_TCP, st, st.messages >= (uint64_t)count);
     CHECK(st.stalls > 0);
     CHECK_EQ_INT(st.messages, count);
     close(s.fd);
