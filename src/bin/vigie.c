@@ -8,6 +8,8 @@
 #include <string.h>
 
 static const struct vg_command commands[] = {
+    {"server", "run the SIEM server: collect, decode, detect, store and search", vg_cmd_server},
+    {"config", "print the server's configuration schema (config schema)", vg_cmd_config},
     {"hunt", "run Sigma rules over EVTX, JSON and log files", vg_cmd_hunt},
     {"decode", "decode log lines as the server does and print the normalised events",
      vg_cmd_decode},

@@ -19,6 +19,8 @@ struct vg_command {
     int (*fn)(int argc, char **argv);
 };
 
+int vg_cmd_server(int argc, char **argv);
+int vg_cmd_config(int argc, char **argv);
 int vg_cmd_hunt(int argc, char **argv);
 int vg_cmd_decode(int argc, char **argv);
 int vg_cmd_search(int argc, char **argv);

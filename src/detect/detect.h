@@ -67,6 +67,12 @@ struct vg_ruleset;
 int vg_ruleset_build(struct vg_sigma_set *set, const struct vg_mapping *map,
                      const struct vg_ruleset_opts *opts, struct vg_ruleset **out, char *err,
                      size_t errsz);
+/*
+ * The ruleset takes ownership of the set it was built from: the set is destroyed with the
+ * last reference (a server reloading rules keeps each generation's documents alive exactly
+ * as long as a worker uses them).
+ */
+void vg_ruleset_take_set(struct vg_ruleset *rs);
 struct vg_ruleset *vg_ruleset_ref(struct vg_ruleset *rs);
 void vg_ruleset_unref(struct vg_ruleset *rs);
 const struct vg_ruleset_stats *vg_ruleset_stats(const struct vg_ruleset *rs);

@@ -591,7 +591,15 @@ void vg_ruleset_unref(struct vg_ruleset *rs)
     }
     vg_mapping_destroy(rs->map);
     vg_arena_destroy(rs->arena);
+    if (rs->owns_set) {
+        vg_sigma_set_destroy(rs->set);
+    }
     vg_free(rs);
+}
+
+void vg_ruleset_take_set(struct vg_ruleset *rs)
+{
+    rs->owns_set = true;
 }
 
 const struct vg_ruleset_stats *vg_ruleset_stats(const struct vg_ruleset *rs)

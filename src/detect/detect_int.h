@@ -116,6 +116,7 @@ struct vg_ruleset {
     atomic_int refs;
     struct vg_arena *arena;
     struct vg_sigma_set *set;
+    bool owns_set; /* vg_ruleset_take_set: destroyed with the last reference */
     struct vg_mapping *map;
     struct vg_ruleset_opts opts;
     struct vg_ruleset_stats stats;

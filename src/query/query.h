@@ -78,7 +78,8 @@ struct vg_query_opts {
     vg_time_t to;       /* exclusive; VG_TIME_NONE: open */
     size_t limit;       /* rows at most; 0: 100; SIZE_MAX: all (events then stream in store
                            order, roughly newest first) */
-    /* Called per row, in order; return VG_OK, VG_STORE_STOP or a negative status. */
+    /* Called per row, in order; return VG_OK, VG_STORE_STOP or a negative status. NULL: the
+       rows are only counted (stats). */
     int (*on_row)(void *ctx, const struct vg_query_row *r);
     void *ctx;
 };

@@ -7,7 +7,7 @@
  *   and      := unary (['AND'] unary)*            implicit AND between terms
  *   unary    := 'NOT' unary | '-' primary | primary
  *   primary  := '(' or ')' | '"phrase"' | field value | word
- *   field    := name ':' | name ('<' | '<=' | '>' | '>=')
+ *   field    := name (':' | '=') | name ('<' | '<=' | '>' | '>=')
  *   value    := '"..."' | '[' b 'TO' b ']' (or '{' '}') | cmp bound | '(' or ')' | bare
  *
  * Every error names the column (1-based, in characters) where the parser stopped making
@@ -548,8 +548,8 @@ static struct qnode *parse_word(struct parser *p)
         j++;
     }
     if (j > start && j < p->n && p->dfield == NULL &&
-        (p->s[j] == ':' || p->s[j] == '<' || p->s[j] == '>')) {
-        bool colon = p->s[j] == ':';
+        (p->s[j] == ':' || p->s[j] == '=' || p->s[j] == '<' || p->s[j] == '>')) {
+        bool colon = p->s[j] == ':' || p->s[j] == '='; /* name=value as Splunk users write it */
         p->i = j + colon;
         return parse_field_value(p, p->s + start, j - start, start, colon);
     }

@@ -332,7 +332,7 @@ static int deliver(struct run *r, const struct vg_query_row *row)
     if (r->cb_rc != VG_OK) {
         return r->cb_rc;
     }
-    int rc = r->o->on_row(r->o->ctx, row);
+    int rc = r->o->on_row ? r->o->on_row(r->o->ctx, row) : VG_OK; /* NULL: count only */
     r->st->rows++;
     if (rc != VG_OK) {
         r->cb_rc = rc;

@@ -298,7 +298,8 @@ struct vg_sigma_set {
     uint32_t n;
     uint32_t cap;
     struct vg_sigma_rule **rules;
-    const struct vg_sigma_placeholders *ph; /* borrowed */
+    const struct vg_sigma_placeholders *ph; /* borrowed, unless owns_ph */
+    bool owns_ph;                           /* destroy ph with the set */
     void **regexes;                         /* every compiled PCRE2 code, freed at destroy */
     size_t nregexes, capregexes;
     uint64_t files;

@@ -150,6 +150,9 @@ void vg_sigma_set_destroy(struct vg_sigma_set *s)
     vg_free(s->regexes);
     vg_free(s->rules);
     vg_arena_destroy(s->arena);
+    if (s->owns_ph) {
+        vg_sigma_placeholders_destroy((struct vg_sigma_placeholders *)s->ph);
+    }
     vg_free(s);
 }
 

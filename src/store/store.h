@@ -231,6 +231,14 @@ struct vg_store_alert {
 /* Append alerts in one transaction; ids are written back to a[i].id. */
 int vg_store_alert_append(struct vg_store *s, struct vg_store_alert *a, size_t n, char *err,
                           size_t errsz);
+/*
+ * The same, and in the same transaction the state row key = val (when key is not NULL): the
+ * server records which journal position its alerts reached, so a restart neither repeats
+ * nor loses an alert.
+ */
+int vg_store_alert_append_state(struct vg_store *s, struct vg_store_alert *a, size_t n,
+                                const char *key, const void *val, size_t len, char *err,
+                                size_t errsz);
 
 struct vg_store_alert_query {
     const char *tenant;  /* NULL: all */

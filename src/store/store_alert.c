@@ -49,6 +49,30 @@ static int alert_insert(sqlite3 *db, sqlite3_stmt *st, struct vg_store_alert *a,
 int vg_store_alert_append(struct vg_store *s, struct vg_store_alert *a, size_t n, char *err,
                           size_t errsz)
 {
+    return vg_store_alert_append_state(s, a, n, NULL, NULL, 0, err, errsz);
+}
+
+/* The state row written in the alerts' transaction (the caller holds s->mu). */
+static int state_row(sqlite3 *db, const char *key, const void *val, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO state(k, v, updated) VALUES(?, ?, ?)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, vg_time_now());
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vg_store_alert_append_state(struct vg_store *s, struct vg_store_alert *a, size_t n,
+                                const char *key, const void *val, size_t len, char *err,
+                                size_t errsz)
+{
     sqlite3_stmt *st = NULL;
     vg_time_t now = vg_time_now();
     if (s->opts.readonly) {
@@ -66,6 +90,9 @@ int vg_store_alert_append(struct vg_store *s, struct vg_store_alert *a, size_t n
         for (size_t i = 0; src == SQLITE_OK && i < n; i++) {
             src = alert_insert(s->main, st, &a[i], now);
             src = src == SQLITE_DONE ? SQLITE_OK : src;
+        }
+        if (src == SQLITE_OK && key) {
+            src = state_row(s->main, key, val, len);
         }
         if (src != SQLITE_OK) {
             rc = vg_store_fail(s->main, src, "alerts", err, errsz);

@@ -1,0 +1,111 @@
+/*
+ * server.h — `vigie server`: the SIEM core in one process.
+ *
+ * Where it sits: inputs (syslog over UDP/TCP/TLS/RELP, tailed files, the HTTP ingest API)
+ * append raw records to the journal (src/ingest) and acknowledge only what it made durable.
+ * The pipeline reads the journal in order and hands batches to one worker per core, which
+ * decode (src/decode) and detect (src/detect); one writer stores events and alerts in
+ * journal order (src/store), feeds the correlator, records the journal position it reached
+ * and releases the journal behind it. The HTTP API (src/api) serves search, alerts, rules,
+ * health and metrics. See docs/server.md.
+ *
+ * Delivery: every record acknowledged by an input is in the journal; the store records the
+ * journal position of each batch in the batch's own transaction, and alerts record theirs,
+ * so after a crash the pipeline resumes exactly after what was stored: nothing is lost and
+ * nothing stored twice.
+ */
+#ifndef VG_SERVER_H
+#define VG_SERVER_H
+
+#include "core/core.h"
+
+struct vg_journal;
+struct vg_store;
+
+/* Configuration (YAML file; every key also VIGIE_<KEY> in the environment). */
+struct vg_server_conf {
+    char *data_dir;
+    char *http_listen; /* "" disables the HTTP API */
+    char *http_tls_cert;
+    char *http_tls_key;
+    struct vg_strlist syslog_udp; /* "host:port" each */
+    struct vg_strlist syslog_tcp;
+    struct vg_strlist syslog_tls;
+    struct vg_strlist syslog_relp;
+    char *tls_cert; /* for syslog_tls */
+    char *tls_key;
+    int64_t max_message;     /* bytes */
+    struct vg_strlist files; /* glob patterns to tail */
+    bool files_from_beginning;
+    bool rules_builtin;
+    struct vg_strlist rules_paths;
+    char *rules_placeholders;
+    char *rules_mapping;
+    int min_level;   /* enum vg_sigma_level; 0 = all */
+    int64_t workers; /* 0 = one per CPU */
+    int64_t batch;   /* records per pipeline batch */
+    int64_t journal_max_lag_mb;
+    int64_t journal_segment_mb;
+    int64_t retention_days;
+    int64_t store_max_gb;
+    char *index_fields;
+    int64_t http_ingest_wait_s;
+    char *log_level;
+};
+
+/* The key table (for `vigie config schema` and docs). */
+const struct vg_conf_field *vg_server_conf_table(size_t *n);
+/*
+ * Load path (NULL: defaults and the environment only). Errors name the file, line and key.
+ * Returns VG_OK, VG_ENOENT (no such file), VG_EINVAL.
+ */
+int vg_server_conf_load(const char *path, struct vg_server_conf *c, char *err, size_t errsz);
+void vg_server_conf_fini(struct vg_server_conf *c);
+
+struct vg_server;
+
+/* Open the journal and the store, load the rules. Nothing listens yet. */
+int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, char *err,
+                     size_t errsz);
+/* Start the pipeline, the inputs and the HTTP API (binds every listener or fails). */
+int vg_server_start(struct vg_server *s, char *err, size_t errsz);
+/* Reload the rules (SIGHUP, POST /api/v1/rules/reload). The old set keeps running on error. */
+int vg_server_reload(struct vg_server *s, char *err, size_t errsz);
+/*
+ * Stop: inputs first (senders see the connection close; nothing taken from them is
+ * dropped), then the pipeline drains what the journal holds for at most drain_ms.
+ */
+void vg_server_stop(struct vg_server *s, int drain_ms);
+void vg_server_destroy(struct vg_server *s);
+
+struct vg_server_stats {
+    uint64_t records;      /* journal records processed */
+    uint64_t events;       /* events produced by the decoders */
+    uint64_t unparsed;     /* records the decoders rejected, stored as event.module=unparsed */
+    uint64_t matches;      /* rule matches */
+    uint64_t alerts;       /* alerts stored (rule and correlation) */
+    uint64_t correlations; /* correlation alerts */
+    uint64_t stored;       /* events stored */
+    uint64_t duplicates;   /* events skipped by their dedupe key */
+    uint64_t store_retries;
+    uint64_t batches;
+    uint64_t journal_next; /* next journal sequence */
+    uint64_t position;     /* last journal sequence stored */
+    uint32_t rules;
+    uint32_t correlation_rules;
+    uint64_t reloads;
+    vg_time_t started;
+};
+void vg_server_get_stats(struct vg_server *s, struct vg_server_stats *out);
+
+/* Addresses actually bound (useful with port 0): input index as in the listing order. */
+int vg_server_http_port(const struct vg_server *s);
+int vg_server_syslog_port(const struct vg_server *s, const char *proto, size_t i);
+
+/* Wait until everything appended so far is stored (tests, benchmarks). */
+int vg_server_wait_idle(struct vg_server *s, int timeout_ms);
+
+struct vg_journal *vg_server_journal(struct vg_server *s);
+struct vg_store *vg_server_store(struct vg_server *s);
+
+#endif /* VG_SERVER_H */

@@ -1,0 +1,121 @@
+/*
+ * server_conf.c — the server's configuration keys: one table drives the YAML file, the
+ * VIGIE_* environment overrides, the defaults and `vigie config schema`.
+ *
+ * The defaults make `vigie server` useful with no file at all: data in ./vigie-data, the
+ * API on 127.0.0.1:8470, syslog on 127.0.0.1:5514 (UDP and TCP), the built-in rules. Every
+ * listener is on loopback until the admin says otherwise (deny by default).
+ */
+#include "server/server.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define F(field) offsetof(struct vg_server_conf, field)
+
+static const char *const levels[] = {"all",  "informational", "low", "medium",
+                                     "high", "critical",      NULL};
+
+static const struct vg_conf_field table[] = {
+    {"data_dir", VG_CONF_STR, F(data_dir), "./vigie-data", 0, -1, false, false, NULL,
+     "directory of the journal, the store, auth.db and checkpoints"},
+    {"log_level", VG_CONF_STR, F(log_level), "info", 0, -1, false, true, NULL,
+     "error, warn, info or debug"},
+    {"http.listen", VG_CONF_STR, F(http_listen), "127.0.0.1:8470", 0, -1, false, false, NULL,
+     "address of the HTTP API and console (empty: disabled)"},
+    {"http.tls_cert", VG_CONF_STR, F(http_tls_cert), "", 0, -1, false, false, NULL,
+     "PEM certificate chain: serve HTTPS"},
+    {"http.tls_key", VG_CONF_STR, F(http_tls_key), "", 0, -1, true, false, NULL,
+     "PEM private key for http.tls_cert"},
+    {"http.ingest_wait", VG_CONF_INT, F(http_ingest_wait_s), "30", 0, 3600, false, false, NULL,
+     "seconds an ingest request waits for journal space before answering 503"},
+    {"syslog.udp", VG_CONF_STRLIST, F(syslog_udp), "127.0.0.1:5514", 0, -1, false, false, NULL,
+     "syslog over UDP listeners (host:port)"},
+    {"syslog.tcp", VG_CONF_STRLIST, F(syslog_tcp), "127.0.0.1:5514", 0, -1, false, false, NULL,
+     "syslog over TCP listeners, LF or octet-counted framing"},
+    {"syslog.tls", VG_CONF_STRLIST, F(syslog_tls), "", 0, -1, false, false, NULL,
+     "syslog over TLS listeners (RFC 5425); needs syslog.tls_cert and syslog.tls_key"},
+    {"syslog.relp", VG_CONF_STRLIST, F(syslog_relp), "", 0, -1, false, false, NULL,
+     "RELP listeners: each message acknowledged once durable"},
+    {"syslog.tls_cert", VG_CONF_STR, F(tls_cert), "", 0, -1, false, false, NULL,
+     "PEM certificate chain for syslog.tls"},
+    {"syslog.tls_key", VG_CONF_STR, F(tls_key), "", 0, -1, true, false, NULL,
+     "PEM private key for syslog.tls"},
+    {"syslog.max_message", VG_CONF_INT, F(max_message), "65536", 1024, 16 << 20, false, false, NULL,
+     "longest syslog message in bytes; longer ones are rejected and counted"},
+    {"files.paths", VG_CONF_STRLIST, F(files), "", 0, -1, false, false, NULL,
+     "glob patterns of log files to tail (rotation, truncation and restarts handled)"},
+    {"files.from_beginning", VG_CONF_BOOL, F(files_from_beginning), "false", 0, -1, false, false,
+     NULL, "read files found at first start from their beginning (default: their end)"},
+    {"rules.builtin", VG_CONF_BOOL, F(rules_builtin), "true", 0, -1, false, true, NULL,
+     "load Vigie's built-in rules (Linux, network, web)"},
+    {"rules.paths", VG_CONF_STRLIST, F(rules_paths), "", 0, -1, false, true, NULL,
+     "Sigma rule files or directories (e.g. a SigmaHQ checkout)"},
+    {"rules.placeholders", VG_CONF_STR, F(rules_placeholders), "", 0, -1, false, true, NULL,
+     "YAML file of values for %placeholders% (the expand modifier)"},
+    {"rules.mapping", VG_CONF_STR, F(rules_mapping), "", 0, -1, false, true, NULL,
+     "logsource mapping file (default: the built-in one, `vigie mapping`)"},
+    {"rules.min_level", VG_CONF_ENUM, F(min_level), "all", 0, -1, false, true, levels,
+     "skip rules below this level"},
+    {"pipeline.workers", VG_CONF_INT, F(workers), "0", 0, 256, false, false, NULL,
+     "decode and detection threads (0: one per CPU)"},
+    {"pipeline.batch", VG_CONF_INT, F(batch), "1024", 1, 65536, false, false, NULL,
+     "records per batch handed to a worker"},
+    {"journal.max_lag_mb", VG_CONF_INT, F(journal_max_lag_mb), "1024", 1, 1 << 20, false, false,
+     NULL, "unprocessed journal data before inputs are slowed down (UDP drops, counted)"},
+    {"journal.segment_mb", VG_CONF_INT, F(journal_segment_mb), "64", 1, 4096, false, false, NULL,
+     "journal segment file size"},
+    {"store.retention_days", VG_CONF_INT, F(retention_days), "0", 0, 36500, false, true, NULL,
+     "drop event partitions older than this (0: keep)"},
+    {"store.max_gb", VG_CONF_INT, F(store_max_gb), "0", 0, 1 << 20, false, true, NULL,
+     "drop the oldest partitions while the store is larger (0: no bound)"},
+    {"store.index_fields", VG_CONF_STR, F(index_fields), "", 0, -1, false, false, NULL,
+     "comma-separated fields indexed for exact search (empty: the default list)"},
+};
+
+const struct vg_conf_field *vg_server_conf_table(size_t *n)
+{
+    *n = VG_ARRAY_LEN(table);
+    return table;
+}
+
+int vg_server_conf_load(const char *path, struct vg_server_conf *c, char *err, size_t errsz)
+{
+    struct vg_mapped m = {0};
+    struct vg_yaml_file *yf = NULL;
+    memset(c, 0, sizeof(*c));
+    int rc = vg_conf_defaults(table, VG_ARRAY_LEN(table), c, err, errsz);
+    if (rc == VG_OK && path) {
+        rc = vg_file_map(path, &m);
+        if (rc != VG_OK) {
+            snprintf(err, errsz, "%s: %s", path, vg_strerror(rc));
+        }
+    }
+    if (rc == VG_OK && path) {
+        char perr[256];
+        rc = vg_yaml_parse(m.p ? (const char *)m.p : "", m.len, &yf, perr, sizeof(perr));
+        if (rc != VG_OK) {
+            snprintf(err, errsz, "%s: %s", path, perr);
+        } else if (yf->ndocs > 1) {
+            snprintf(err, errsz, "%s: one YAML document expected, found %zu", path, yf->ndocs);
+            rc = VG_EINVAL;
+        }
+    }
+    if (rc == VG_OK) {
+        const struct vg_yaml_node *root = yf && yf->ndocs ? yf->docs[0] : NULL;
+        rc = vg_conf_bind(table, VG_ARRAY_LEN(table), root, path ? path : "environment", c, err,
+                          errsz);
+    }
+    vg_yaml_file_destroy(yf);
+    vg_file_unmap(&m);
+    if (rc != VG_OK) {
+        vg_server_conf_fini(c);
+    }
+    return rc;
+}
+
+void vg_server_conf_fini(struct vg_server_conf *c)
+{
+    vg_conf_release(table, VG_ARRAY_LEN(table), c);
+}

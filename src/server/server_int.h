@@ -1,0 +1,63 @@
+/*
+ * server_int.h — internals of the server module: the pipeline and the rules loader.
+ */
+#ifndef VG_SERVER_INT_H
+#define VG_SERVER_INT_H
+
+#include "detect/detect.h"
+#include "ingest/ingest.h"
+#include "server/server.h"
+#include "store/store.h"
+
+/* ---------------------------------------------------------------- rules */
+
+/*
+ * Build a ruleset generation from the configuration: the built-in rules, then every
+ * rules.paths entry, with the placeholders and mapping files. The ruleset owns its
+ * documents. Documents that fail are reported (count in *bad, the first reasons logged);
+ * only a missing path or an unusable mapping/placeholders file is an error.
+ */
+int vg_server_rules_build(const struct vg_server_conf *c, struct vg_ruleset **out, uint32_t *bad,
+                          char *err, size_t errsz);
+
+/* ---------------------------------------------------------------- pipeline */
+
+/* What the pipeline needs to know about an input to decode its records. */
+struct vg_pipeline_input {
+    const char *hint; /* decoder hint ("syslog", "json", NULL); files use "file:<path>" */
+};
+
+struct vg_pipeline_opts {
+    int workers;    /* decode + detect threads; 0 = one per CPU */
+    uint32_t batch; /* records per batch */
+    const struct vg_pipeline_input *inputs;
+    size_t ninputs;
+    /* Called by the writer right before it releases the journal up to seq (tail checkpoints). */
+    void (*before_release)(void *ctx, uint64_t seq);
+    void *ctx;
+};
+
+struct vg_pipeline_stats {
+    uint64_t records, events, unparsed, matches, alerts, correlations, stored, duplicates;
+    uint64_t store_retries, batches;
+    uint64_t position; /* last journal seq stored */
+};
+
+struct vg_pipeline;
+
+/*
+ * Create the pipeline over journal j, store st and detection engine eng (all borrowed).
+ * It resumes after the store's recorded position.
+ */
+int vg_pipeline_create(struct vg_journal *j, struct vg_store *st, struct vg_detect_engine *eng,
+                       const struct vg_pipeline_opts *o, struct vg_pipeline **out, char *err,
+                       size_t errsz);
+int vg_pipeline_start(struct vg_pipeline *p);
+/* Drain what the journal holds (at most drain_ms), then stop every thread. */
+void vg_pipeline_stop(struct vg_pipeline *p, int drain_ms);
+void vg_pipeline_destroy(struct vg_pipeline *p);
+void vg_pipeline_get_stats(struct vg_pipeline *p, struct vg_pipeline_stats *out);
+/* Wait until the store position reaches seq (VG_OK) or timeout (VG_AGAIN). */
+int vg_pipeline_wait(struct vg_pipeline *p, uint64_t seq, int timeout_ms);
+
+#endif /* VG_SERVER_INT_H */
