@@ -1,0 +1,177 @@
+/*
+ * bench_server.c — `vigie server` end to end: syslog over TCP on loopback → journal (synced)
+ * → decode → Sigma rules → store (events, alerts). The clock runs from the first byte sent
+ * to the moment the last event is committed to the store, as the rsyslog/syslog-ng peer
+ * scripts time "first byte → end marker written" (../shared/bench-peers/bench_rsyslog.sh).
+ *
+ * usage: bench_server FILE [--conns N] [--workers N] [--rules builtin|none|PATH]
+ *   FILE: syslog lines (e.g. syslog.txt from ../shared/bench-peers/gen_authlog.py)
+ * prints: messages, wall seconds, msg/s, CPU seconds, msg per CPU-second, alerts, and the
+ * store size per raw byte.
+ */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct part {
+    const char *p;
+    size_t n;
+    int port;
+};
+
+static void *sender(void *arg)
+{
+    struct part *pt = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pt->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        perror("connect");
+        exit(1);
+    }
+    size_t off = 0;
+    while (off < pt->n) {
+        ssize_t k = send(fd, pt->p + off, VG_MIN(pt->n - off, (size_t)1 << 20), MSG_NOSIGNAL);
+        if (k <= 0) {
+            perror("send");
+            exit(1);
+        }
+        off += (size_t)k;
+    }
+    close(fd);
+    return NULL;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static uint64_t du_bytes(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "du -sb '%s' 2>/dev/null", dir);
+    FILE *f = popen(cmd, "r");
+    unsigned long long b = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &b) != 1) {
+            b = 0;
+        }
+        pclose(f);
+    }
+    return b;
+}
+
+static int configure(struct vg_server_conf *c, const char *dir, const char *rules, int workers)
+{
+    char err[512];
+    if (vg_server_conf_load(NULL, c, err, sizeof(err)) != VG_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    vg_free(c->data_dir);
+    c->data_dir = vg_strdup(dir);
+    vg_free(c->http_listen);
+    c->http_listen = vg_strdup("");
+    vg_strlist_free(&c->syslog_udp);
+    vg_strlist_free(&c->syslog_tcp);
+    vg_strlist_add(&c->syslog_tcp, "127.0.0.1:0");
+    c->workers = workers;
+    c->rules_builtin = !strcmp(rules, "builtin");
+    if (strcmp(rules, "builtin") && strcmp(rules, "none")) {
+        vg_strlist_add(&c->rules_paths, rules);
+    }
+    c->log_level = vg_strdup("warn");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = NULL, *rules = "builtin";
+    int conns = 1, workers = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--conns") && i + 1 < argc) {
+            conns = (int)strtol(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
+            workers = (int)strtol(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
+            rules = argv[++i];
+        } else {
+            file = argv[i];
+        }
+    }
+    struct vg_mapped m;
+    if (!file || vg_file_map(file, &m) != VG_OK || conns < 1 || conns > 64) {
+        fprintf(stderr, "usage: bench_server FILE [--conns N] [--workers N] "
+                        "[--rules builtin|none|PATH]\n");
+        return 2;
+    }
+    uint64_t lines = 0;
+    for (size_t i = 0; i < m.len; i++) {
+        lines += ((const char *)m.p)[i] == '\n';
+    }
+    char dir[] = "/tmp/vg-bench-server-XXXXXX";
+    struct vg_server_conf c;
+    struct vg_server *s = NULL;
+    char err[512];
+    if (!mkdtemp(dir) || configure(&c, dir, rules, workers) ||
+        vg_server_create(&c, &s, err, sizeof(err)) != VG_OK ||
+        vg_server_start(s, err, sizeof(err)) != VG_OK) {
+        fprintf(stderr, "bench_server: %s\n", err);
+        return 1;
+    }
+    struct part parts[64];
+    pthread_t th[64];
+    size_t at = 0;
+    for (int k = 0; k < conns; k++) { /* split on line boundaries */
+        size_t end =
+            k == conns - 1 ? m.len : VG_MIN(m.len, m.len * (size_t)(k + 1) / (size_t)conns);
+        while (end < m.len && ((const char *)m.p)[end - 1] != '\n') {
+            end++;
+        }
+        parts[k] =
+            (struct part){(const char *)m.p + at, end - at, vg_server_syslog_port(s, "tcp", 0)};
+        at = end;
+    }
+    double cpu0 = cpu_seconds();
+    uint64_t t0 = vg_clock_ns();
+    for (int k = 0; k < conns; k++) {
+        pthread_create(&th[k], NULL, sender, &parts[k]);
+    }
+    for (int k = 0; k < conns; k++) {
+        pthread_join(th[k], NULL);
+    }
+    struct vg_server_stats st = {0};
+    while (st.stored + st.duplicates < lines) {
+        usleep(1000);
+        vg_server_get_stats(s, &st);
+    }
+    double wall = (double)(vg_clock_ns() - t0) / 1e9;
+    double cpu = cpu_seconds() - cpu0;
+    printf("vigie-server tcp rules=%s conns=%d workers=%ld sent=%llu stored=%llu alerts=%llu "
+           "wall_s=%.3f msg_per_s=%.0f cpu_s=%.2f msg_per_cpu_s=%.0f\n",
+           rules, conns, (long)c.workers, (unsigned long long)lines, (unsigned long long)st.stored,
+           (unsigned long long)st.alerts, wall, (double)lines / wall, cpu, (double)lines / cpu);
+    vg_server_stop(s, 0);
+    vg_server_destroy(s);
+    char store[600];
+    snprintf(store, sizeof(store), "%s/store", dir);
+    printf("  store %.1f MB for %.1f MB of raw lines (%.3f)\n", (double)du_bytes(store) / 1e6,
+           (double)m.len / 1e6, (double)du_bytes(store) / (double)m.len);
+    vg_server_conf_fini(&c);
+    vg_file_unmap(&m);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
