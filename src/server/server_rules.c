@@ -7,32 +7,11 @@
  */
 #include "server/server_int.h"
 
-#if __has_include("detect/detect_builtin.h")
 #include "detect/detect_builtin.h"
-#define HAVE_BUILTIN 1
-#endif
 #include "sigma/sigma.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int load_builtin(struct vg_sigma_set *set)
-{
-#ifndef HAVE_BUILTIN
-    (void)set;
-    return VG_OK;
-#else
-    size_t n = 0;
-    const struct vg_builtin_rule *r = vg_builtin_rules(&n);
-    for (size_t i = 0; i < n; i++) {
-        int rc = vg_sigma_set_add_text(set, r[i].text, r[i].len, r[i].path);
-        if (rc == VG_ENOMEM) {
-            return rc;
-        }
-    }
-    return VG_OK;
-#endif
-}
 
 /* Count and log the documents that do not take part (first few with their reason). */
 static uint32_t report_bad(const struct vg_sigma_set *set)
@@ -74,7 +53,7 @@ int vg_server_rules_build(const struct vg_server_conf *c, struct vg_ruleset **ou
         ph = NULL;
     }
     if (rc == VG_OK && c->rules_builtin) {
-        rc = load_builtin(set);
+        rc = vg_builtin_rules_load(set);
     }
     for (size_t i = 0; rc == VG_OK && i < c->rules_paths.n; i++) {
         rc = vg_sigma_set_load(set, c->rules_paths.v[i], err, errsz);
