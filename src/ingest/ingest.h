@@ -153,4 +153,81 @@ void vg_net_stats(const struct vg_net *net, size_t listener, struct vg_net_stats
 /* The port a listener is bound to (useful with port 0). */
 int vg_net_port(const struct vg_net *net, size_t listener);
 
+/* ---------------------------------------------------------------- file inputs */
+
+/*
+ * File tailing (ingest_file.c, docs/ingest-files.md): glob patterns rescanned periodically
+ * and on inotify events; one record per LF-terminated line (a trailing CR stripped, empty
+ * lines skipped) with meta "file=PATH\x1fino=N\x1foff=END"; rotation by rename, copytruncate,
+ * deletion and inode reuse handled; exactly once across restarts through a checkpoint file
+ * plus the journal records written after it.
+ */
+
+struct vg_tail_input {
+    const char *glob; /* glob(3) pattern: '*', '?', '[...]' in any path component */
+    uint32_t input;   /* input id recorded with every record */
+};
+
+/* Where a file with no saved position starts. */
+enum vg_tail_start {
+    VG_TAIL_START_BEGINNING = 0, /* offset 0, always (default, as Filebeat) */
+    VG_TAIL_START_END = 1,       /* the files found by the first scan of a tailer that has no
+                                    checkpoint yet start at their end; files found later, or
+                                    after a restart, still start at 0 (nothing written while
+                                    the server was down is skipped) */
+};
+
+struct vg_tail_opts {
+    int scan_interval_ms; /* glob rescans (1000) */
+    int poll_interval_ms; /* growth checks without inotify (250) */
+    int flush_timeout_ms; /* a last line without LF is emitted once unchanged this long (1000) */
+    int rotate_wait_ms;   /* a rotated or deleted file is closed after this long idle (5000) */
+    size_t max_line;      /* longer lines are split into pieces of max_line bytes, counted
+                             (64 KiB; at most 16 MiB) */
+    int start;            /* enum vg_tail_start */
+    bool no_inotify;      /* poll even where inotify works */
+};
+
+struct vg_tail_stats {
+    uint64_t files_open;    /* files held open now */
+    uint64_t lines;         /* records appended to the journal */
+    uint64_t bytes;         /* file bytes consumed (line ends and empty lines included) */
+    uint64_t truncations;   /* files that shrank under the read offset: read again from 0 */
+    uint64_t rotations;     /* open files that left their path (renamed, replaced, deleted) */
+    uint64_t long_lines;    /* lines longer than max_line (split) */
+    uint64_t partial_lines; /* last lines without LF emitted after the flush timeout */
+    uint64_t read_errors;   /* unreadable files or directories (once per problem until fixed) */
+    uint64_t stalls;        /* times reading paused: journal over its bound or disk full */
+    uint64_t checkpoints;   /* checkpoint files written */
+};
+
+struct vg_tail;
+
+/*
+ * Create a tailer of the n patterns ins (copied) appending to j, keeping its checkpoint in
+ * state_dir (created if missing; locked: one tailer per directory). Recovery happens here:
+ * the checkpoint is read, then the journal records after it (of this tailer's input ids)
+ * move each file's position to just after its last journaled line. Nothing is read from
+ * the files until vg_tail_start. o may be NULL (defaults). Errors name the path in err.
+ * Returns VG_OK, VG_EINVAL (bad option, damaged checkpoint), VG_EEXIST (state_dir in use),
+ * VG_EIO, VG_ENOMEM.
+ */
+int vg_tail_create(struct vg_journal *j, const char *state_dir, const struct vg_tail_input *ins,
+                   size_t n, const struct vg_tail_opts *o, struct vg_tail **out, char *err,
+                   size_t errsz);
+/* Start the tailer's thread. */
+int vg_tail_start(struct vg_tail *t);
+/* Stop the thread (returns within milliseconds); a partial last line stays unread. */
+void vg_tail_stop(struct vg_tail *t);
+/* Stop, close every file, free. Writes no checkpoint. NULL is a no-op. */
+void vg_tail_destroy(struct vg_tail *t);
+/*
+ * Make every record this tailer appended so far durable (vg_journal_sync), then persist
+ * each file's position after its last durable record (temp file + fsync + rename + fsync of
+ * the directory). Call it before vg_journal_release() so every released record is covered.
+ * Thread-safe (also after vg_tail_stop). Returns VG_OK, VG_EIO, VG_ENOSPC, VG_ENOMEM.
+ */
+int vg_tail_checkpoint(struct vg_tail *t);
+void vg_tail_stats(const struct vg_tail *t, struct vg_tail_stats *out);
+
 #endif /* VG_INGEST_H */
