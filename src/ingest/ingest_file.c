@@ -27,6 +27,7 @@
  */
 #include "ingest/ingest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -1070,6 +1071,52 @@ static void scan_sweep(struct vg_tail *t)
     pthread_mutex_unlock(&t->lock);
 }
 
+/*
+ * A file known from the checkpoint or the journal that the first scan did not find at its
+ * path: logrotate may have renamed it while the server was down (auth.log → auth.log.1,
+ * a name the pattern need not match). Look for its inode in the same directory; when it
+ * still holds the same first bytes, finish it (read to its end, then close), so the lines
+ * written before the rotation are not lost.
+ */
+static void adopt_rotated(struct vg_tail *t, struct tfile *f)
+{
+    const char *slash = strrchr(f->path, '/');
+    char dir[4096], path[4096 + 256];
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - f->path) : 1,
+             slash ? (slash == f->path ? "/" : f->path) : ".");
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if ((uint64_t)e->d_ino != f->ino) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        int fd = open_file(t, path, &st);
+        if (fd < 0) {
+            break;
+        }
+        bool same = (uint64_t)st.st_ino == f->ino &&
+                    (f->dev == DEV_UNKNOWN || f->dev == (uint64_t)st.st_dev) &&
+                    (uint64_t)st.st_size >= f->off &&
+                    fp_same(fd, (uint64_t)st.st_size, f->fp, f->fp_len);
+        if (!same) {
+            close(fd);
+            break;
+        }
+        f->seen = true;
+        resume(t, f, fd, &st, f->input, path);
+        f->detached = true;
+        f->grew_ns = vg_clock_ns();
+        st_add(t, &t->st.rotations, 1);
+        VG_INFO("tail", "%s: rotated to %s while stopped; reading it to its end", f->path, path);
+        break;
+    }
+    if (d) {
+        closedir(d);
+    }
+}
+
 static void scan(struct vg_tail *t, uint64_t now)
 {
     t->scan_error = false;
@@ -1081,6 +1128,12 @@ static void scan(struct vg_tail *t, uint64_t now)
     for (size_t i = 0; i < t->nins; i++) {
         scan_pattern(t, &t->ins[i]);
         watch_parent(t, t->ins[i].glob, true);
+    }
+    for (size_t i = 0; !t->first_scan_done && i < t->nfiles; i++) {
+        struct tfile *f = t->files[i];
+        if (f->fd < 0 && !f->seen && f->dormant) {
+            adopt_rotated(t, f);
+        }
     }
     scan_sweep(t);
     errs_sweep(t);
