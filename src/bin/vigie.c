@@ -17,6 +17,8 @@ static const struct vg_command commands[] = {
     {"rules", "check or list Sigma rules (rules check|list PATH...)", vg_cmd_rules},
     {"mapping", "print the built-in Sigma logsource mapping", vg_cmd_mapping},
     {"demo", "hunt over the bundled example logs with the bundled example rules", vg_cmd_demo},
+    {"user", "manage API users: user add|passwd|del|list --data DIR", vg_cmd_user},
+    {"token", "manage API tokens: token create|revoke|list --data DIR", vg_cmd_token},
     {"version", "print the version", vg_cmd_version},
 };
 

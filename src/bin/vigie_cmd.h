@@ -28,5 +28,7 @@ int vg_cmd_rules(int argc, char **argv);
 int vg_cmd_mapping(int argc, char **argv);
 int vg_cmd_demo(int argc, char **argv);
 int vg_cmd_version(int argc, char **argv);
+int vg_cmd_user(int argc, char **argv);
+int vg_cmd_token(int argc, char **argv);
 
 #endif
