@@ -29,7 +29,7 @@ bench: build
 	bench/run.sh
 
 run: build
-	./$(BUILD)/vigie demo
+	./$(BUILD)/vigie server --demo
 
 deps:
 	sh scripts/deps.sh

@@ -4,7 +4,10 @@
  * to the moment the last event is committed to the store, as the rsyslog/syslog-ng peer
  * scripts time "first byte → end marker written" (../shared/bench-peers/bench_rsyslog.sh).
  *
- * usage: bench_server FILE [--conns N] [--workers N] [--rules builtin|none|PATH]
+ * usage: bench_server FILE [--tail] [--conns N] [--workers N] [--batch N] [--no-store]
+ *                     [--rules builtin|none|PATH|builtin+PATH]
+ *   --tail: the server tails FILE (file input) instead of receiving it over TCP
+ *   --no-store: decode and detect but store nothing (the receive + decode + normalise stage)
  *   FILE: syslog lines (e.g. syslog.txt from ../shared/bench-peers/gen_authlog.py)
  * prints: messages, wall seconds, msg/s, CPU seconds, msg per CPU-second, alerts, and the
  * store size per raw byte.
@@ -73,7 +76,8 @@ static uint64_t du_bytes(const char *dir)
     return b;
 }
 
-static int configure(struct vg_server_conf *c, const char *dir, const char *rules, int workers)
+static int configure(struct vg_server_conf *c, const char *dir, const char *rules, int workers,
+                     int batch)
 {
     char err[512];
     if (vg_server_conf_load(NULL, c, err, sizeof(err)) != VG_OK) {
@@ -88,9 +92,11 @@ static int configure(struct vg_server_conf *c, const char *dir, const char *rule
     vg_strlist_free(&c->syslog_tcp);
     vg_strlist_add(&c->syslog_tcp, "127.0.0.1:0");
     c->workers = workers;
-    c->rules_builtin = !strcmp(rules, "builtin");
-    if (strcmp(rules, "builtin") && strcmp(rules, "none")) {
-        vg_strlist_add(&c->rules_paths, rules);
+    c->batch = batch;
+    c->rules_builtin = !strncmp(rules, "builtin", 7);
+    const char *path = !strncmp(rules, "builtin+", 8) ? rules + 8 : rules;
+    if (strcmp(path, "builtin") && strcmp(path, "none")) {
+        vg_strlist_add(&c->rules_paths, path);
     }
     c->log_level = vg_strdup("warn");
     return 0;
@@ -99,10 +105,17 @@ static int configure(struct vg_server_conf *c, const char *dir, const char *rule
 int main(int argc, char **argv)
 {
     const char *file = NULL, *rules = "builtin";
-    int conns = 1, workers = 0;
+    int conns = 1, workers = 0, batch = 1024;
+    bool no_store = false, tail = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--conns") && i + 1 < argc) {
             conns = (int)strtol(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--tail")) {
+            tail = true;
+        } else if (!strcmp(argv[i], "--no-store")) {
+            no_store = true;
+        } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+            batch = (int)strtol(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
             workers = (int)strtol(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
@@ -113,8 +126,9 @@ int main(int argc, char **argv)
     }
     struct vg_mapped m;
     if (!file || vg_file_map(file, &m) != VG_OK || conns < 1 || conns > 64) {
-        fprintf(stderr, "usage: bench_server FILE [--conns N] [--workers N] "
-                        "[--rules builtin|none|PATH]\n");
+        fprintf(stderr,
+                "usage: bench_server FILE [--tail] [--conns N] [--workers N] [--batch N]\n"
+                "                    [--no-store] [--rules builtin|none|PATH|builtin+PATH]\n");
         return 2;
     }
     uint64_t lines = 0;
@@ -125,9 +139,15 @@ int main(int argc, char **argv)
     struct vg_server_conf c;
     struct vg_server *s = NULL;
     char err[512];
-    if (!mkdtemp(dir) || configure(&c, dir, rules, workers) ||
-        vg_server_create(&c, &s, err, sizeof(err)) != VG_OK ||
-        vg_server_start(s, err, sizeof(err)) != VG_OK) {
+    if (!mkdtemp(dir) || configure(&c, dir, rules, workers, batch) ||
+        (c.bench_no_store = no_store, tail && vg_strlist_add(&c.files, file) != VG_OK) ||
+        vg_server_create(&c, &s, err, sizeof(err)) != VG_OK) {
+        fprintf(stderr, "bench_server: %s\n", err);
+        return 1;
+    }
+    double cpu0 = cpu_seconds();
+    uint64_t t0 = vg_clock_ns();
+    if (vg_server_start(s, err, sizeof(err)) != VG_OK) {
         fprintf(stderr, "bench_server: %s\n", err);
         return 1;
     }
@@ -144,8 +164,12 @@ int main(int argc, char **argv)
             (struct part){(const char *)m.p + at, end - at, vg_server_syslog_port(s, "tcp", 0)};
         at = end;
     }
-    double cpu0 = cpu_seconds();
-    uint64_t t0 = vg_clock_ns();
+    if (tail) {
+        conns = 0; /* the server reads FILE itself */
+    } else {
+        cpu0 = cpu_seconds();
+        t0 = vg_clock_ns();
+    }
     for (int k = 0; k < conns; k++) {
         pthread_create(&th[k], NULL, sender, &parts[k]);
     }
@@ -159,10 +183,11 @@ int main(int argc, char **argv)
     }
     double wall = (double)(vg_clock_ns() - t0) / 1e9;
     double cpu = cpu_seconds() - cpu0;
-    printf("vigie-server tcp rules=%s conns=%d workers=%ld sent=%llu stored=%llu alerts=%llu "
-           "wall_s=%.3f msg_per_s=%.0f cpu_s=%.2f msg_per_cpu_s=%.0f\n",
-           rules, conns, (long)c.workers, (unsigned long long)lines, (unsigned long long)st.stored,
-           (unsigned long long)st.alerts, wall, (double)lines / wall, cpu, (double)lines / cpu);
+    printf("vigie-server %s%s rules=%s conns=%d workers=%ld batch=%d sent=%llu stored=%llu "
+           "alerts=%llu wall_s=%.3f msg_per_s=%.0f cpu_s=%.2f msg_per_cpu_s=%.0f\n",
+           tail ? "tail" : "tcp", no_store ? " no-store" : "", rules, conns, (long)c.workers, batch,
+           (unsigned long long)lines, (unsigned long long)st.stored, (unsigned long long)st.alerts,
+           wall, (double)lines / wall, cpu, (double)lines / cpu);
     vg_server_stop(s, 0);
     vg_server_destroy(s);
     char store[600];

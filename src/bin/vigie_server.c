@@ -5,6 +5,7 @@
  * drains the journal for a few seconds; what is left is processed at the next start),
  * SIGHUP reloads the rules. Every 30 s without a signal it logs one status line.
  */
+#include "api/api.h"
 #include "bin/vigie_cmd.h"
 #include "ingest/ingest.h"
 #include "server/server.h"
@@ -122,6 +123,11 @@ static int apply_args(const struct server_args *a, struct vg_server_conf *c)
     }
     if (rc == VG_OK && a->http) {
         rc = set_str(&c->http_listen, a->http);
+    }
+    if (rc == VG_OK && a->demo) { /* the example rules go with the example logs */
+        char rules[2048];
+        snprintf(rules, sizeof(rules), "%s/examples/rules", VG_SOURCE_DIR);
+        rc = vg_strlist_add(&c->rules_paths, rules);
     }
     if (rc == VG_OK && a->syslog) {
         rc = set_list(&c->syslog_udp, a->syslog);
@@ -245,6 +251,10 @@ static void banner(struct vg_server *s, const struct vg_server_conf *c)
     for (size_t i = 0; i < c->files.n; i++) {
         printf("  files:  %s\n", c->files.v[i]);
     }
+    if (c->http_listen && *c->http_listen) {
+        printf("  http:   %s://%s  (REST API; `vigie token create` makes API tokens)\n",
+               c->http_tls_cert && *c->http_tls_cert ? "https" : "http", c->http_listen);
+    }
     if (st.position) {
         printf("  resumed after journal record %llu\n", (unsigned long long)st.position);
     }
@@ -255,6 +265,11 @@ static void banner(struct vg_server *s, const struct vg_server_conf *c)
                "203.0.113.9 port 4242 ssh2'\n",
                colon ? (int)(colon - a) : (int)strlen(a), a, colon ? colon + 1 : "514");
         printf("      vigie search --data %s/store 'event.outcome=failure'\n", c->data_dir);
+        if (c->http_listen && *c->http_listen) {
+            printf("      curl -u admin:\"$(cat %s/initial-admin-password)\" "
+                   "'http://%s/api/v1/alerts'\n",
+                   c->data_dir, c->http_listen);
+        }
     }
     printf("\n");
     fflush(stdout);
@@ -316,6 +331,10 @@ static int serve(const struct server_args *a, struct vg_server_conf *c)
     if (vg_server_create(c, &s, err, sizeof(err)) != VG_OK) {
         fprintf(stderr, "vigie server: %s\n", err);
         return VG_EXIT_FAIL;
+    }
+    if (!a->check && c->http_listen && *c->http_listen &&
+        vg_api_bootstrap(c->data_dir, stdout, NULL) != VG_OK) {
+        fprintf(stderr, "vigie server: cannot create the first admin user in %s\n", c->data_dir);
     }
     if (a->check) {
         printf("configuration and rules OK\n");

@@ -73,6 +73,8 @@ int vg_ruleset_build(struct vg_sigma_set *set, const struct vg_mapping *map,
  * as long as a worker uses them).
  */
 void vg_ruleset_take_set(struct vg_ruleset *rs);
+/* The set the generation was built from (borrowed, as long as rs). */
+const struct vg_sigma_set *vg_ruleset_set(const struct vg_ruleset *rs);
 struct vg_ruleset *vg_ruleset_ref(struct vg_ruleset *rs);
 void vg_ruleset_unref(struct vg_ruleset *rs);
 const struct vg_ruleset_stats *vg_ruleset_stats(const struct vg_ruleset *rs);
@@ -104,6 +106,21 @@ struct vg_detect_counters {
     uint64_t matches;
 };
 const struct vg_detect_counters *vg_detect_ctx_counters(const struct vg_detect_ctx *ctx);
+
+/*
+ * Per-rule profile: when sampling is on, one routed event in 2^shift has the full
+ * evaluation of each of its candidate rules timed (ns, evals), and every match is counted
+ * (matches, not sampled). The server scales ns and evals by 2^shift for its metrics.
+ */
+struct vg_detect_rule_prof {
+    uint64_t ns;      /* sampled evaluation time */
+    uint64_t evals;   /* sampled evaluations */
+    uint64_t matches; /* all matches */
+};
+int vg_detect_ctx_sample(struct vg_detect_ctx *ctx, unsigned shift);
+/* Per rule index of the ctx's ruleset (vg_ruleset_nrules entries); NULL when not sampling.
+ * The caller may read and reset the entries between vg_detect_event calls. */
+struct vg_detect_rule_prof *vg_detect_ctx_profile(struct vg_detect_ctx *ctx);
 
 struct vg_detect_match {
     uint32_t rule;                   /* index in the ruleset */

@@ -602,6 +602,11 @@ void vg_ruleset_take_set(struct vg_ruleset *rs)
     rs->owns_set = true;
 }
 
+const struct vg_sigma_set *vg_ruleset_set(const struct vg_ruleset *rs)
+{
+    return rs->set;
+}
+
 const struct vg_ruleset_stats *vg_ruleset_stats(const struct vg_ruleset *rs)
 {
     return &rs->stats;

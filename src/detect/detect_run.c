@@ -49,6 +49,9 @@ struct vg_detect_ctx {
     hs_scratch_t *scratch;
     struct eval_scratch *es;
     struct vg_detect_counters ctr;
+    uint32_t sample_mask; /* time every (mask+1)-th routed event; 0 with prof NULL: off */
+    uint32_t sample_ctr;
+    struct vg_detect_rule_prof *prof; /* per rule (nrules), when sampling */
 
     struct memo_ent **memo;
     uint32_t memo_mask;
@@ -131,7 +134,33 @@ void vg_detect_ctx_destroy(struct vg_detect_ctx *c)
     vg_free(c->pat_hit);
     vg_free(c->cand);
     vg_free(c->rule_seen);
+    vg_free(c->prof);
     vg_free(c);
+}
+
+int vg_detect_ctx_sample(struct vg_detect_ctx *c, unsigned shift)
+{
+    if (!c->prof && !(c->prof = vg_calloc(c->rs->nrules + 1, sizeof(*c->prof)))) {
+        return VG_ENOMEM;
+    }
+    c->sample_mask = (1u << VG_MIN(shift, 20u)) - 1;
+    return VG_OK;
+}
+
+struct vg_detect_rule_prof *vg_detect_ctx_profile(struct vg_detect_ctx *c)
+{
+    return c->prof;
+}
+
+/* A sampled event: evaluate like vg_detect_event's loop, timing each variant. */
+static bool eval_timed(struct vg_detect_ctx *c, const struct variant *v, struct vg_event *ev)
+{
+    uint64_t t0 = vg_clock_ns();
+    bool hit = eval_variant(c->rs, v, ev, c->es);
+    struct vg_detect_rule_prof *p = &c->prof[v->rule];
+    p->ns += vg_clock_ns() - t0;
+    p->evals++;
+    return hit;
 }
 
 const struct vg_detect_counters *vg_detect_ctx_counters(const struct vg_detect_ctx *c)
@@ -458,12 +487,17 @@ int vg_detect_event(const struct vg_ruleset *rs, struct vg_detect_ctx *c, struct
     next_epoch(c);
     collect(c, ev, m);
     c->ctr.candidates += c->ncand;
+    bool timed = c->prof && (c->sample_ctr++ & c->sample_mask) == 0;
     for (uint32_t i = 0; i < c->ncand; i++) {
         const struct variant *v = &rs->variants[c->cand[i]];
         struct eval_hits hits = {v->witnessed ? v->vpid : NULL, c->pat_hit, c->epoch};
         eval_scratch_set_hits(c->es, &hits);
-        if (c->rule_seen[v->rule] == c->epoch || !eval_variant(rs, v, ev, c->es)) {
+        if (c->rule_seen[v->rule] == c->epoch ||
+            !(timed ? eval_timed(c, v, ev) : eval_variant(rs, v, ev, c->es))) {
             continue;
+        }
+        if (c->prof) {
+            c->prof[v->rule].matches++;
         }
         c->rule_seen[v->rule] = c->epoch;
         c->ctr.matches++;

@@ -13,6 +13,8 @@
  */
 #include "server/server_int.h"
 
+#include "api/api.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,29 +23,6 @@
 #include <unistd.h>
 
 #define MAINTAIN_EVERY_S 60
-
-struct vg_server {
-    const struct vg_server_conf *c;
-    char *dir_journal, *dir_store, *dir_tail;
-    struct vg_journal *j;
-    struct vg_store *st;
-    struct vg_detect_engine *eng;
-    struct vg_pipeline *pipe;
-    struct vg_net *net;
-    struct vg_net_listen *ls;
-    size_t nls, capls;
-    struct vg_pipeline_input *inputs;
-    size_t ninputs, capinputs;
-    pthread_mutex_t mu; /* reload, stats below */
-    uint32_t rules, correlation_rules;
-    uint64_t reloads;
-    vg_time_t started;
-    pthread_t maint;
-    bool maint_running;
-    pthread_mutex_t maint_mu;
-    pthread_cond_t maint_cond;
-    bool stopping;
-};
 
 static char *join_path(const char *dir, const char *name)
 {
@@ -159,9 +138,48 @@ static int plan_inputs(struct vg_server *s)
     rc = rc == VG_OK ? add_listeners(s, &s->c->syslog_tcp, VG_NET_TCP) : rc;
     rc = rc == VG_OK ? add_listeners(s, &s->c->syslog_tls, VG_NET_TLS) : rc;
     rc = rc == VG_OK ? add_listeners(s, &s->c->syslog_relp, VG_NET_RELP) : rc;
+    s->first_file_input = (uint32_t)s->ninputs;
     for (size_t i = 0; rc == VG_OK && i < s->c->files.n; i++) {
         rc = add_input(s, NULL); /* the file path itself is the hint */
     }
+    return rc;
+}
+
+/* Every released record must be covered by a persisted tail checkpoint (exactly once). */
+static int before_release(void *ctx, uint64_t seq)
+{
+    (void)seq;
+    struct vg_server *s = ctx;
+    int rc = s->tail ? vg_tail_checkpoint(s->tail) : VG_OK;
+    if (rc != VG_OK) {
+        VG_WARN("files",
+                "cannot write the file checkpoints in %s (%s): the journal keeps "
+                "the records until it can",
+                s->dir_tail, vg_strerror(rc));
+    }
+    return rc;
+}
+
+static int create_tail(struct vg_server *s, char *err, size_t errsz)
+{
+    const struct vg_server_conf *c = s->c;
+    struct vg_tail_input *ins = vg_calloc(c->files.n, sizeof(*ins));
+    if (!ins) {
+        return VG_ENOMEM;
+    }
+    for (size_t i = 0; i < c->files.n; i++) {
+        ins[i] = (struct vg_tail_input){c->files.v[i], s->first_file_input + (uint32_t)i};
+    }
+    struct vg_tail_opts o = {
+        .start = c->files_from_beginning ? VG_TAIL_START_BEGINNING : VG_TAIL_START_END,
+        .max_line = (size_t)c->max_message,
+    };
+    char e[512];
+    int rc = vg_tail_create(s->j, s->dir_tail, ins, c->files.n, &o, &s->tail, e, sizeof(e));
+    if (rc != VG_OK) {
+        snprintf(err, errsz, "files: %s", e);
+    }
+    vg_free(ins);
     return rc;
 }
 
@@ -194,6 +212,9 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
             .batch = (uint32_t)c->batch,
             .inputs = s->inputs,
             .ninputs = s->ninputs,
+            .no_store = c->bench_no_store,
+            .before_release = before_release,
+            .ctx = s,
         };
         rc = vg_pipeline_create(s->j, s->st, s->eng, &po, &s->pipe, err, errsz);
     }
@@ -235,12 +256,51 @@ static void *maint_main(void *arg)
     return NULL;
 }
 
+static int start_api(struct vg_server *s, char *err, size_t errsz)
+{
+    const struct vg_server_conf *c = s->c;
+    struct vg_api_opts ao = {
+        .listen = c->http_listen,
+        .data_dir = c->data_dir,
+        .tls_cert = c->http_tls_cert && *c->http_tls_cert ? c->http_tls_cert : NULL,
+        .tls_key = c->http_tls_key && *c->http_tls_key ? c->http_tls_key : NULL,
+    };
+    struct vg_api_ingest_opts io = {
+        .input = 0,
+        .hec_input = 0,
+        .max_wait_ms = c->http_ingest_wait_s ? c->http_ingest_wait_s * 1000 : -1,
+    };
+    char e[512];
+    int rc = vg_api_create(&ao, &s->api, e, sizeof(e));
+    if (rc != VG_OK) {
+        snprintf(err, errsz, "http: %s", e);
+        return rc;
+    }
+    rc = vg_api_ingest_register(s->api, s->j, &io);
+    rc = rc == VG_OK ? vg_server_api_register(s, s->api) : rc;
+    if (rc != VG_OK) {
+        snprintf(err, errsz, "http: cannot register the endpoints: %s", vg_strerror(rc));
+        return rc;
+    }
+    if ((rc = vg_api_start(s->api, e, sizeof(e))) != VG_OK) {
+        snprintf(err, errsz, "http: %s", e);
+    }
+    return rc;
+}
+
 int vg_server_start(struct vg_server *s, char *err, size_t errsz)
 {
     s->started = vg_time_now();
-    int rc = vg_pipeline_start(s->pipe);
+    int rc = s->c->files.n ? create_tail(s, err, errsz) : VG_OK;
     if (rc != VG_OK) {
+        return rc;
+    }
+    if ((rc = vg_pipeline_start(s->pipe)) != VG_OK) {
         snprintf(err, errsz, "cannot start the pipeline threads");
+        return rc;
+    }
+    if (s->tail && (rc = vg_tail_start(s->tail)) != VG_OK) {
+        snprintf(err, errsz, "files: cannot start the tailing thread");
         return rc;
     }
     if (s->nls) {
@@ -250,6 +310,9 @@ int vg_server_start(struct vg_server *s, char *err, size_t errsz)
         if (rc != VG_OK) {
             return rc;
         }
+    }
+    if (s->c->http_listen && *s->c->http_listen && (rc = start_api(s, err, errsz)) != VG_OK) {
+        return rc;
     }
     if (pthread_create(&s->maint, NULL, maint_main, s) == 0) {
         s->maint_running = true;
@@ -277,10 +340,19 @@ void vg_server_stop(struct vg_server *s, int drain_ms)
     if (!s) {
         return;
     }
+    if (s->api) {
+        vg_api_stop(s->api);
+    }
     if (s->net) {
         vg_net_stop(s->net);
     }
+    if (s->tail) {
+        vg_tail_stop(s->tail);
+    }
     vg_pipeline_stop(s->pipe, drain_ms);
+    if (s->tail) {
+        vg_tail_checkpoint(s->tail);
+    }
     pthread_mutex_lock(&s->maint_mu);
     s->stopping = true;
     pthread_cond_broadcast(&s->maint_cond);
@@ -297,7 +369,9 @@ void vg_server_destroy(struct vg_server *s)
         return;
     }
     vg_server_stop(s, 0);
+    vg_api_destroy(s->api);
     vg_net_destroy(s->net);
+    vg_tail_destroy(s->tail);
     vg_pipeline_destroy(s->pipe);
     vg_detect_engine_destroy(s->eng);
     vg_store_close(s->st);
@@ -340,8 +414,7 @@ void vg_server_get_stats(struct vg_server *s, struct vg_server_stats *out)
 
 int vg_server_http_port(const struct vg_server *s)
 {
-    (void)s;
-    return -1;
+    return s->api ? vg_api_port(s->api) : -1;
 }
 
 int vg_server_syslog_port(const struct vg_server *s, const char *proto, size_t i)

@@ -51,6 +51,7 @@ struct vg_server_conf {
     char *index_fields;
     int64_t http_ingest_wait_s;
     char *log_level;
+    bool bench_no_store; /* not a configuration key: bench_server's --no-store */
 };
 
 /* The key table (for `vigie config schema` and docs). */

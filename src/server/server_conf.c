@@ -46,8 +46,10 @@ static const struct vg_conf_field table[] = {
      "longest syslog message in bytes; longer ones are rejected and counted"},
     {"files.paths", VG_CONF_STRLIST, F(files), "", 0, -1, false, false, NULL,
      "glob patterns of log files to tail (rotation, truncation and restarts handled)"},
-    {"files.from_beginning", VG_CONF_BOOL, F(files_from_beginning), "false", 0, -1, false, false,
-     NULL, "read files found at first start from their beginning (default: their end)"},
+    {"files.from_beginning", VG_CONF_BOOL, F(files_from_beginning), "true", 0, -1, false, false,
+     NULL,
+     "read files found at the very first start from their beginning (false: from their "
+     "end; files that appear later are always read whole)"},
     {"rules.builtin", VG_CONF_BOOL, F(rules_builtin), "true", 0, -1, false, true, NULL,
      "load Vigie's built-in rules (Linux, network, web)"},
     {"rules.paths", VG_CONF_STRLIST, F(rules_paths), "", 0, -1, false, true, NULL,

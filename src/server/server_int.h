@@ -9,6 +9,8 @@
 #include "server/server.h"
 #include "store/store.h"
 
+#include <pthread.h>
+
 /* ---------------------------------------------------------------- rules */
 
 /*
@@ -32,8 +34,12 @@ struct vg_pipeline_opts {
     uint32_t batch; /* records per batch */
     const struct vg_pipeline_input *inputs;
     size_t ninputs;
-    /* Called by the writer right before it releases the journal up to seq (tail checkpoints). */
-    void (*before_release)(void *ctx, uint64_t seq);
+    bool no_store; /* benchmarks: decode and detect, count, store nothing (never in a server) */
+    /*
+     * Called by the writer right before it releases the journal up to seq (tail checkpoints);
+     * when it fails the journal is not released this time (the next batch tries again).
+     */
+    int (*before_release)(void *ctx, uint64_t seq);
     void *ctx;
 };
 
@@ -57,7 +63,50 @@ int vg_pipeline_start(struct vg_pipeline *p);
 void vg_pipeline_stop(struct vg_pipeline *p, int drain_ms);
 void vg_pipeline_destroy(struct vg_pipeline *p);
 void vg_pipeline_get_stats(struct vg_pipeline *p, struct vg_pipeline_stats *out);
+/*
+ * Per-rule profile of the current generation: for each rule evaluated or matched so far,
+ * cb gets its document, the estimated evaluation time and evaluations (sampled, scaled)
+ * and its matches. cb runs under the pipeline lock: keep it short.
+ */
+typedef void (*vg_pipeline_prof_cb)(void *ctx, const struct vg_sigma_rule *r, double seconds,
+                                    uint64_t evals, uint64_t matches);
+void vg_pipeline_rule_profile(struct vg_pipeline *p, vg_pipeline_prof_cb cb, void *ctx);
 /* Wait until the store position reaches seq (VG_OK) or timeout (VG_AGAIN). */
 int vg_pipeline_wait(struct vg_pipeline *p, uint64_t seq, int timeout_ms);
+
+/* ---------------------------------------------------------------- the server object */
+
+struct vg_api;
+
+struct vg_server {
+    const struct vg_server_conf *c;
+    char *dir_journal, *dir_store, *dir_tail;
+    struct vg_journal *j;
+    struct vg_store *st;
+    struct vg_detect_engine *eng;
+    struct vg_pipeline *pipe;
+    struct vg_net *net;
+    struct vg_net_listen *ls;
+    size_t nls, capls;
+    struct vg_pipeline_input *inputs;
+    size_t ninputs, capinputs;
+    struct vg_api *api;
+    struct vg_tail *tail;
+    uint32_t first_file_input;
+    pthread_mutex_t mu; /* reload, stats below */
+    uint32_t rules, correlation_rules;
+    uint64_t reloads;
+    vg_time_t started;
+    pthread_t maint;
+    bool maint_running;
+    pthread_mutex_t maint_mu;
+    pthread_cond_t maint_cond;
+    bool stopping;
+};
+
+/* Register the server's own HTTP endpoints (search, alerts, rules, stats, metrics, health). */
+int vg_server_api_register(struct vg_server *s, struct vg_api *api);
+/* Is the pipeline running (not stopped by an unrecoverable error)? */
+bool vg_pipeline_alive(struct vg_pipeline *p);
 
 #endif /* VG_SERVER_INT_H */

@@ -3,14 +3,14 @@
  *
  * Three kinds of threads share a ring of batch slots:
  *   - the dispatcher reads the journal from the store's position, copies records into a free
- *     slot until it holds `batch` records (or 20 ms passed), makes them durable
- *     (vg_journal_sync: a record is never processed before it is safe, so a crash cannot
- *     renumber what was already stored) and marks the slot ready;
+ *     slot until it holds `batch` records (or 20 ms passed) and marks the slot ready;
  *   - workers take ready slots, decode every record (per input stream decoders, flushed at
  *     the batch end so a batch is self-contained) and run the Sigma rules on each event;
- *   - the writer takes finished slots strictly in dispatch order, feeds the correlator,
- *     stores the alerts with the alert position and the events with the event position
- *     (each in its own transaction), calls the before_release hook and releases the journal.
+ *   - the writer takes finished slots strictly in dispatch order, makes sure the journal
+ *     holds them durably (vg_journal_sync: nothing is stored that a crash could take back
+ *     from the journal and renumber), feeds the correlator, stores the alerts with the alert
+ * position and the events with the event position (each in its own transaction), calls the
+ * before_release hook and releases the journal.
  *
  * A batch is cut only between auditd events, never inside one (records with the same
  * `msg=audit(time:serial)` stay together), so joining never depends on the batch size.
@@ -130,7 +130,12 @@ struct vg_pipeline {
     uint64_t cur_seq; /* seq of the event being fed to the correlator */
 
     struct vg_pipeline_stats stats; /* under mu */
+    /* per-rule profile of the newest generation seen by a worker (under mu) */
+    const struct vg_ruleset *prof_rs; /* a reference */
+    struct vg_detect_rule_prof *prof;
 };
+
+#define PROF_SHIFT 6 /* one routed event in 64 has its rule evaluations timed */
 
 /* ---------------------------------------------------------------- batch slots */
 
@@ -341,12 +346,7 @@ static void *dispatcher_main(void *arg)
             }
             continue;
         }
-        /* never process what a crash could still take back */
         uint64_t last = b->recs[b->nrecs - 1].seq;
-        while (vg_journal_sync(p->j, last) != VG_OK && !p->stop_all) {
-            VG_ERR("pipeline", "journal sync failed; retrying");
-            usleep(100000);
-        }
         pthread_mutex_lock(&p->mu);
         b->no = p->next_no++;
         b->rc = rc;
@@ -531,7 +531,7 @@ static int work_batch(struct worker *w, struct batch *b)
         vg_ruleset_unref(w->rs);
         w->rs = vg_ruleset_ref(b->rs);
         w->ctx = vg_detect_ctx_create(b->rs);
-        if (!w->ctx) {
+        if (!w->ctx || vg_detect_ctx_sample(w->ctx, PROF_SHIFT) != VG_OK) {
             return VG_ENOMEM;
         }
     }
@@ -541,6 +541,28 @@ static int work_batch(struct worker *w, struct batch *b)
         rc = decode_record(w, b, i, b->no + 1);
     }
     return rc == VG_OK ? flush_decoders(w, b, b->no + 1) : rc;
+}
+
+/* Fold a worker's per-rule profile into the pipeline's (caller holds p->mu). */
+static void fold_profile(struct vg_pipeline *p, struct worker *w)
+{
+    struct vg_detect_rule_prof *wp = w->ctx ? vg_detect_ctx_profile(w->ctx) : NULL;
+    if (!wp) {
+        return;
+    }
+    uint32_t n = vg_ruleset_nrules(w->rs);
+    if (p->prof_rs != w->rs) { /* a newer generation: start its profile */
+        vg_free(p->prof);
+        vg_ruleset_unref((struct vg_ruleset *)p->prof_rs);
+        p->prof = vg_calloc(n + 1, sizeof(*p->prof));
+        p->prof_rs = p->prof ? vg_ruleset_ref(w->rs) : NULL;
+    }
+    for (uint32_t i = 0; p->prof && i < n; i++) {
+        p->prof[i].ns += wp[i].ns;
+        p->prof[i].evals += wp[i].evals;
+        p->prof[i].matches += wp[i].matches;
+    }
+    memset(wp, 0, n * sizeof(*wp));
 }
 
 static void *worker_main(void *arg)
@@ -565,6 +587,9 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         int rc = b->rc == VG_OK ? work_batch(w, b) : b->rc;
         pthread_mutex_lock(&p->mu);
+        if (rc == VG_OK && w->rs == b->rs) {
+            fold_profile(p, w);
+        }
         b->rc = rc;
         b->state = SLOT_DONE;
         pthread_cond_broadcast(&p->cond);
@@ -869,23 +894,34 @@ static int write_batch(struct vg_pipeline *p, struct batch *b)
         return b->rc;
     }
     uint64_t last = b->recs[b->nrecs - 1].seq;
+    /*
+     * Never store what a crash could still take back from the journal (its seq numbers
+     * would be reused). Syncing here, not in the dispatcher, lets the fsync overlap with
+     * the workers' decoding of the next batches; concurrent syncs are grouped.
+     */
+    while (vg_journal_sync(p->j, last) != VG_OK) {
+        VG_ERR("pipeline", "journal sync failed; retrying");
+        if (writer_should_give_up(p)) {
+            return VG_EIO;
+        }
+        usleep(100000);
+    }
     vg_arena_reset(p->scratch);
     p->nalerts = 0;
     int rc = batch_alerts(p, b);
-    if (rc == VG_OK && p->nalerts) {
+    if (rc == VG_OK && p->nalerts && !p->o.no_store) {
         rc = store_alerts(p, last);
     }
-    struct vg_store_append_result res = {0};
-    if (rc == VG_OK) {
+    struct vg_store_append_result res = {.stored = b->nev};
+    if (rc == VG_OK && !p->o.no_store) {
         rc = store_events(p, b, last, &res);
     }
     if (rc != VG_OK) {
         return rc;
     }
-    if (p->o.before_release) {
-        p->o.before_release(p->o.ctx, last);
+    if (!p->o.before_release || p->o.before_release(p->o.ctx, last) == VG_OK) {
+        vg_journal_release(p->j, last);
     }
-    vg_journal_release(p->j, last);
     pthread_mutex_lock(&p->mu);
     p->event_pos = last;
     p->stats.records += b->nrecs;
@@ -1042,6 +1078,8 @@ void vg_pipeline_destroy(struct vg_pipeline *p)
     vg_free(p->workers);
     vg_correlator_destroy(p->corr);
     vg_ruleset_unref((struct vg_ruleset *)p->corr_rs);
+    vg_free(p->prof);
+    vg_ruleset_unref((struct vg_ruleset *)p->prof_rs);
     vg_arena_destroy(p->scratch);
     vg_free(p->alerts);
     vg_free(p->items);
@@ -1075,4 +1113,26 @@ int vg_pipeline_wait(struct vg_pipeline *p, uint64_t seq, int timeout_ms)
         }
         usleep(2000);
     }
+}
+
+bool vg_pipeline_alive(struct vg_pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool alive = p->started && !p->stop_all;
+    pthread_mutex_unlock(&p->mu);
+    return alive;
+}
+
+void vg_pipeline_rule_profile(struct vg_pipeline *p, vg_pipeline_prof_cb cb, void *ctx)
+{
+    pthread_mutex_lock(&p->mu);
+    uint32_t n = p->prof_rs ? vg_ruleset_nrules(p->prof_rs) : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct vg_detect_rule_prof *r = &p->prof[i];
+        if (r->evals || r->matches) {
+            cb(ctx, vg_ruleset_rule(p->prof_rs, i), (double)(r->ns << PROF_SHIFT) / 1e9,
+               r->evals << PROF_SHIFT, r->matches);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
 }

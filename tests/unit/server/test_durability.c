@@ -1,11 +1,13 @@
 /*
- * test_durability.c — `vigie server` killed with SIGKILL in the middle of a RELP stream:
- * every acknowledged message is stored, and the messages the client sends again after the
- * restart (the unacknowledged ones, as a RELP client does) are stored once, not twice.
+ * test_durability.c — `vigie server` killed with SIGKILL at random points while two clients
+ * stream to it: RFC 5424 messages over RELP (application-acknowledged TCP) and NDJSON
+ * batches over HTTP (200 = durable). After each kill the server is restarted and the
+ * clients do what real ones do: the RELP client resends what was not acknowledged, the HTTP
+ * client retries the failed request with the same Idempotency-Key. At the end every
+ * message is stored exactly once: nothing acknowledged is lost, nothing resent doubles.
  *
- * The server is the real binary (a child process). Messages are RFC 5424 with a
- * [meta sequenceId] so the pipeline derives their dedupe keys. VG_DURABILITY_N sets the
- * number of messages (default 100,000; the benchmark uses 1,000,000).
+ * The server is the real binary (a child process). VG_DURABILITY_N sets the number of
+ * messages per client (default 100,000 each; the closing figures use 500,000 + 500,000).
  */
 #include "server/server.h"
 #include "store/store.h"
@@ -15,9 +17,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,7 +122,7 @@ static bool relp_send(struct relp *r, uint32_t msg)
 }
 
 /* Read what acks are there (waiting up to ms); mark them. -1 when the connection died. */
-static int relp_acks(struct relp *r, uint8_t *acked, int ms)
+static int relp_acks(struct relp *r, uint8_t *acked, atomic_uint *count, int ms)
 {
     struct pollfd p = {.fd = r->fd, .events = POLLIN};
     if (poll(&p, 1, ms) <= 0) {
@@ -135,7 +140,10 @@ static int relp_acks(struct relp *r, uint8_t *acked, int ms)
         unsigned long long tx;
         int off = 0;
         if (sscanf(line, "%llu rsp 6 200 OK%n", &tx, &off) == 1 && off > 0 && tx < r->next_tx) {
-            acked[r->tx_msg[tx]] = 1;
+            if (!acked[r->tx_msg[tx]]) {
+                acked[r->tx_msg[tx]] = 1;
+                atomic_fetch_add(count, 1);
+            }
             got++;
         }
         line = nl + 1;
@@ -145,41 +153,139 @@ static int relp_acks(struct relp *r, uint8_t *acked, int ms)
     return got;
 }
 
-/*
- * Send every message not yet acknowledged, keeping at most WINDOW in flight; stop early
- * (returning the acks seen) once stop_after acks arrived in this session.
- */
-static uint32_t pump(struct relp *r, uint8_t *acked, uint32_t n, uint32_t stop_after)
+/* Shared state of one client thread. */
+struct client {
+    int port;
+    uint32_t n;
+    uint8_t *acked;     /* per message, set once the server acknowledged it */
+    atomic_uint nacked; /* how many are set */
+    atomic_bool done;   /* every message acknowledged */
+    atomic_bool quit;   /* give up (test failure path) */
+    const char *token;  /* HTTP: bearer token */
+    uint32_t batch;     /* HTTP: documents per request */
+};
+
+static void mark(struct client *c, uint32_t i)
 {
-    uint32_t sent = 0, acks = 0, next = 0;
-    while (acks < stop_after) {
-        while (next < n && acked[next]) {
-            next++;
-        }
-        if (next < n && sent - acks < WINDOW) {
-            if (!relp_send(r, next++)) {
-                break;
+    if (!c->acked[i]) {
+        c->acked[i] = 1;
+        atomic_fetch_add(&c->nacked, 1);
+    }
+}
+
+/* RELP: send what is unacknowledged (WINDOW in flight); reconnect whenever the server dies. */
+static void *relp_client(void *arg)
+{
+    struct client *c = arg;
+    struct relp r = {0};
+    while (!atomic_load(&c->done) && !atomic_load(&c->quit)) {
+        if (!relp_open(&r, c->port)) {
+            if (r.fd >= 0) {
+                close(r.fd);
             }
-            sent++;
+            usleep(20000);
             continue;
         }
-        if (next >= n && acks == sent) {
-            break;
+        uint32_t sent = 0, acks = 0, next = 0;
+        for (;;) {
+            while (next < c->n && c->acked[next]) {
+                next++;
+            }
+            if (next < c->n && sent - acks < WINDOW) {
+                if (!relp_send(&r, next++)) {
+                    break;
+                }
+                sent++;
+                continue;
+            }
+            if (next >= c->n && acks == sent) {
+                break;
+            }
+            int k = relp_acks(&r, c->acked, &c->nacked, 5000);
+            if (k < 0) {
+                break; /* the server died: reconnect, resend the unacknowledged */
+            }
+            acks += (uint32_t)k;
         }
-        int k = relp_acks(r, acked, 5000);
-        if (k < 0 || (k == 0 && next >= n)) {
-            break;
-        }
-        acks += (uint32_t)k;
+        close(r.fd);
+        atomic_store(&c->done, atomic_load(&c->nacked) == c->n);
     }
-    return acks;
+    vg_free(r.tx_msg);
+    return NULL;
+}
+
+/* One HTTP request; returns the status (0 when the connection failed). */
+static int http_post(int port, const char *token, const char *key, const char *body, size_t n)
+{
+    int fd = connect_port(port, 1);
+    if (fd < 0) {
+        return 0;
+    }
+    char head[512];
+    int hl = snprintf(head, sizeof(head),
+                      "POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                      "%s\r\nContent-Type: application/x-ndjson\r\nIdempotency-Key: %s\r\n"
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                      token, key, n);
+    int status = 0;
+    if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl &&
+        send(fd, body, n, MSG_NOSIGNAL) == (ssize_t)n) {
+        char rsp[256] = {0};
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 60000) == 1 && recv(fd, rsp, sizeof(rsp) - 1, 0) > 12) {
+            status = (int)strtol(rsp + 9, NULL, 10);
+        }
+    }
+    close(fd);
+    return status;
+}
+
+/* HTTP: NDJSON batches, each retried with the same Idempotency-Key until it gets 200. */
+static void *http_client(void *arg)
+{
+    struct client *c = arg;
+    struct vg_sbuf body = {0};
+    for (uint32_t b0 = 0; b0 < c->n && !atomic_load(&c->quit);) {
+        uint32_t b1 = VG_MIN(c->n, b0 + c->batch);
+        body.len = 0;
+        for (uint32_t i = b0; i < b1; i++) {
+            vg_sbuf_printf(&body,
+                           "{\"event\":{\"id\":\"http-%u\"},\"n\":%u,\"message\":\"http "
+                           "durability document %u\"}\n",
+                           i, i, i);
+        }
+        char key[32];
+        snprintf(key, sizeof(key), "batch-%u", b0);
+        int st = http_post(c->port, c->token, key, body.p, body.len);
+        if (st == 200) {
+            for (uint32_t i = b0; i < b1; i++) {
+                mark(c, i);
+            }
+            b0 = b1;
+        } else {
+            usleep(20000); /* killed, restarting, or 503: retry the same request */
+        }
+    }
+    atomic_store(&c->done, true);
+    vg_sbuf_fini(&body);
+    return NULL;
 }
 
 struct scan_ud {
-    uint8_t *seen;
+    uint8_t *seen_relp, *seen_http;
     uint32_t n;
     uint64_t total, dup, foreign;
 };
+
+static void seen(struct scan_ud *u, uint8_t *map, const char *s, size_t l)
+{
+    int64_t v;
+    if (!s || vg_parse_i64(s, l, &v) != VG_OK || v < 0 || v >= u->n) {
+        u->foreign++;
+    } else if (map[v]++) {
+        u->dup++;
+    }
+}
 
 static int on_event(void *ctx, struct vg_event *ev, const struct vg_store_event_meta *m)
 {
@@ -187,17 +293,40 @@ static int on_event(void *ctx, struct vg_event *ev, const struct vg_store_event_
     struct scan_ud *u = ctx;
     size_t l;
     const char *s = vg_event_get_str(ev, "sequenceId", &l);
-    int64_t v;
     u->total++;
-    if (!s || vg_parse_i64(s, l, &v) != VG_OK || v < 0 || v >= u->n) {
-        u->foreign++;
-    } else if (u->seen[v]++) {
-        u->dup++;
+    if (s) {
+        seen(u, u->seen_relp, s, l);
+    } else {
+        s = vg_event_get_str(ev, "n", &l);
+        seen(u, u->seen_http, s, l);
     }
     return VG_STORE_CONTINUE;
 }
 
-VG_TEST(sigkill_mid_stream_loses_and_repeats_nothing)
+static bool make_token(const char *data, char *token, size_t size)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s/vigie token create --data %s loadgen --role ingest",
+             VG_BINARY_DIR, data);
+    FILE *f = popen(cmd, "r");
+    bool ok = f && fgets(token, (int)size, f) && !strncmp(token, "vg_", 3);
+    if (f) {
+        pclose(f);
+    }
+    token[strcspn(token, "\r\n")] = '\0';
+    return ok;
+}
+
+static uint32_t absent(const uint8_t *map, uint32_t n)
+{
+    uint32_t a = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        a += !map[i];
+    }
+    return a;
+}
+
+VG_TEST(sigkill_at_random_points_loses_and_repeats_nothing)
 {
     const char *env = getenv("VG_DURABILITY_N");
     int64_t nn = 100000;
@@ -205,37 +334,51 @@ VG_TEST(sigkill_mid_stream_loses_and_repeats_nothing)
         nn = 100000;
     }
     uint32_t n = (uint32_t)nn;
-    char dir[] = "/tmp/vg-durable-XXXXXX";
+    char dir[] = "/tmp/vg-durable-XXXXXX", data[64], conf[64], token[128];
     CHECK(mkdtemp(dir) != NULL);
-    int port = free_port();
-    char conf[256];
+    snprintf(data, sizeof(data), "%s/data", dir);
     snprintf(conf, sizeof(conf), "%s/vigie.yml", dir);
+    int relp_port = free_port(), http_port = free_port();
     FILE *f = fopen(conf, "w");
     fprintf(f,
-            "data_dir: %s/data\nhttp:\n  listen: ''\nsyslog:\n  udp: []\n  tcp: []\n"
-            "  relp: ['127.0.0.1:%d']\nrules:\n  builtin: false\nlog_level: warn\n",
-            dir, port);
+            "data_dir: %s\nhttp:\n  listen: '127.0.0.1:%d'\nsyslog:\n  udp: []\n  tcp: []\n"
+            "  relp: ['127.0.0.1:%d']\nrules:\n  builtin: false\nlog_level: error\n",
+            data, http_port, relp_port);
     fclose(f);
-    uint8_t *acked = vg_calloc(n, 1);
-    struct relp r = {0};
-
+    CHECK(mkdir(data, 0700) == 0 && make_token(data, token, sizeof(token)));
+    struct client rc = {.port = relp_port, .n = n, .acked = vg_calloc(n, 1)};
+    struct client hc = {
+        .port = http_port, .n = n, .acked = vg_calloc(n, 1), .token = token, .batch = 500};
+    pthread_t rt, ht;
     pid_t pid = spawn_server(conf);
-    CHECK(relp_open(&r, port));
-    uint32_t first = pump(&r, acked, n, n / 3); /* a third acknowledged, more in flight */
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    close(r.fd);
-    CHECK(first >= n / 3);
-
-    pid = spawn_server(conf); /* restart; the client resends what was not acknowledged */
-    CHECK(relp_open(&r, port));
-    pump(&r, acked, n, UINT32_MAX);
-    close(r.fd);
-    uint32_t missing = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        missing += !acked[i];
+    pthread_create(&rt, NULL, relp_client, &rc);
+    pthread_create(&ht, NULL, http_client, &hc);
+    unsigned seed = (unsigned)getpid();
+    int kills = 0;
+    for (int k = 0; k < 4; k++) { /* kill -9 at random points of the stream */
+        uint32_t at =
+            (uint32_t)(((uint64_t)n * 2 * (uint64_t)(k * 2 + 1 + rand_r(&seed) % 2)) / 10);
+        while (atomic_load(&rc.nacked) + atomic_load(&hc.nacked) < at &&
+               !(atomic_load(&rc.done) && atomic_load(&hc.done))) {
+            usleep(1000 + rand_r(&seed) % 5000);
+        }
+        if (atomic_load(&rc.done) && atomic_load(&hc.done)) {
+            break;
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        kills++;
+        pid = spawn_server(conf);
     }
-    CHECK_EQ_INT(missing, 0);
+    for (int t = 0; t < 6000 && !(atomic_load(&rc.done) && atomic_load(&hc.done)); t++) {
+        usleep(50000);
+    }
+    atomic_store(&rc.quit, true);
+    atomic_store(&hc.quit, true);
+    pthread_join(rt, NULL);
+    pthread_join(ht, NULL);
+    CHECK_EQ_INT(absent(rc.acked, n), 0);
+    CHECK_EQ_INT(absent(hc.acked, n), 0);
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -247,32 +390,34 @@ VG_TEST(sigkill_mid_stream_loses_and_repeats_nothing)
     struct vg_server *s = NULL;
     CHECK_EQ_INT(vg_server_conf_load(conf, &c, err, sizeof(err)), VG_OK);
     vg_strlist_free(&c.syslog_relp);
+    vg_free(c.http_listen);
+    c.http_listen = vg_strdup("");
     CHECK_EQ_INT(vg_server_create(&c, &s, err, sizeof(err)), VG_OK);
     CHECK_EQ_INT(vg_server_start(s, err, sizeof(err)), VG_OK);
     CHECK_EQ_INT(vg_server_wait_idle(s, 120000), VG_OK);
-    struct scan_ud u = {vg_calloc(n, 1), n, 0, 0, 0};
+    struct scan_ud u = {vg_calloc(n, 1), vg_calloc(n, 1), n, 0, 0, 0};
     struct vg_store_scan sc = {.from = VG_TIME_NONE,
                                .to = VG_TIME_NONE,
                                .on_event = on_event,
                                .ctx = &u,
                                .floor = VG_TIME_NONE};
     CHECK_EQ_INT(vg_store_scan(vg_server_store(s), &sc, NULL, err, sizeof(err)), VG_OK);
-    uint32_t absent = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        absent += !u.seen[i];
-    }
-    printf("  %u messages, %u acknowledged before SIGKILL; stored %llu, duplicates %llu, "
-           "absent %u\n",
-           n, first, (unsigned long long)u.total, (unsigned long long)u.dup, absent);
-    CHECK_EQ_INT(absent, 0);
+    printf("  %u RELP messages + %u HTTP documents, %d SIGKILLs; stored %llu, duplicates %llu, "
+           "absent %u + %u\n",
+           n, n, kills, (unsigned long long)u.total, (unsigned long long)u.dup,
+           absent(u.seen_relp, n), absent(u.seen_http, n));
+    CHECK(kills >= 2);
+    CHECK_EQ_INT(absent(u.seen_relp, n), 0);
+    CHECK_EQ_INT(absent(u.seen_http, n), 0);
     CHECK_EQ_INT(u.dup, 0);
     CHECK_EQ_INT(u.foreign, 0);
-    CHECK_EQ_INT(u.total, n);
+    CHECK_EQ_INT(u.total, 2 * (uint64_t)n);
     vg_server_destroy(s);
     vg_server_conf_fini(&c);
-    vg_free(u.seen);
-    vg_free(acked);
-    vg_free(r.tx_msg);
+    vg_free(u.seen_relp);
+    vg_free(u.seen_http);
+    vg_free(rc.acked);
+    vg_free(hc.acked);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);

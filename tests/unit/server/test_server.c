@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -329,4 +330,58 @@ VG_TEST(bad_configuration_names_file_line_and_key)
     CHECK_EQ_INT(vg_server_conf_load(path, &c, err, sizeof(err)), VG_EINVAL);
     CHECK(strstr(err, "pipeline.batch") != NULL);
     unlink(path);
+}
+
+static void append_lines(const char *path, int from, int n)
+{
+    FILE *f = fopen(path, "a");
+    for (int i = from; f && i < from + n; i++) {
+        fprintf(f, "Nov 20 10:00:00 web01 app[7]: file line %06d\n", i);
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
+static uint64_t wait_stored(struct vg_server *s, uint64_t want)
+{
+    struct vg_server_stats st = {0};
+    for (int t = 0; t < 1000 && st.stored < want; t++) {
+        usleep(10000);
+        vg_server_get_stats(s, &st);
+    }
+    return st.stored;
+}
+
+VG_TEST(tailed_files_survive_rotation_and_restart_exactly_once)
+{
+    struct rig r;
+    if (!rig_conf(&r, 128)) {
+        CHECK(!"rig");
+        return;
+    }
+    char logdir[128], path[160], rotated[160], glob[160];
+    snprintf(logdir, sizeof(logdir), "%s/logs", r.dir);
+    snprintf(path, sizeof(path), "%s/app.log", logdir);
+    snprintf(rotated, sizeof(rotated), "%s/app.log.1", logdir);
+    snprintf(glob, sizeof(glob), "%s/*.log", logdir);
+    CHECK(mkdir(logdir, 0700) == 0);
+    vg_strlist_add(&r.c.files, glob);
+    append_lines(path, 0, 500);
+    CHECK(rig_start(&r));
+    CHECK_EQ_INT(wait_stored(r.s, 500), 500);
+    append_lines(path, 500, 250);
+    CHECK_EQ_INT(wait_stored(r.s, 750), 750);
+    rig_stop(&r, 2000);
+    /* while the server is down: more lines, then a rename rotation and a fresh file */
+    append_lines(path, 750, 100);
+    CHECK(rename(path, rotated) == 0);
+    append_lines(path, 850, 150);
+    CHECK(rig_start(&r));
+    CHECK_EQ_INT(wait_stored(r.s, 250), 250); /* this run's: the rest of app.log.1, app.log */
+    usleep(300000);                           /* nothing more may arrive */
+    CHECK_EQ_INT(count(r.s, "\"file line\""), 1000);
+    CHECK_EQ_INT(count(r.s, "000849"), 1);
+    CHECK_EQ_INT(count(r.s, "000850"), 1);
+    rig_close(&r);
 }
