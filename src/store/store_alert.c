@@ -79,8 +79,16 @@ int vg_store_alert_append_state(struct vg_store *s, struct vg_store_alert *a, si
         snprintf(err, errsz, "store opened read-only");
         return VG_EINVAL;
     }
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        bytes += 512 + (a[i].event_json ? strlen(a[i].event_json) : 0);
+    }
+    int rc = vg_store_space_check(s, bytes, err, errsz);
+    if (rc != VG_OK) {
+        return rc;
+    }
     pthread_mutex_lock(&s->mu);
-    int rc = vg_store_exec(s->main, "BEGIN IMMEDIATE", "begin", err, errsz);
+    rc = vg_store_exec(s->main, "BEGIN IMMEDIATE", "begin", err, errsz);
     if (rc == VG_OK) {
         int src = sqlite3_prepare_v2(
             s->main,

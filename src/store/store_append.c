@@ -8,6 +8,8 @@
  */
 #include "store/store_int.h"
 
+#include <sys/statvfs.h>
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +273,26 @@ static int batch_row_put(struct part_job *j, uint32_t part, uint32_t nparts)
     return step_done(j, st, "batch row");
 }
 
+/*
+ * A COMMIT can fail after SQLite wrote the commit record to the WAL (a full disk refusing the
+ * growth of the shared-memory index that follows): the transaction is then durable although
+ * the call failed. Reporting it as failed would make the caller retry and store the batch
+ * twice, so look: the batch row written in the transaction tells.
+ */
+static bool committed_anyway(struct part_job *j, uint32_t part)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    if (sqlite3_prepare_v2(j->p->db, "SELECT seq, part FROM batch WHERE id = 1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        yes = (uint64_t)sqlite3_column_int64(st, 0) == j->seq &&
+              (uint32_t)sqlite3_column_int(st, 1) == part;
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
 /* Events at the start of refs with the same tenant. */
 static size_t run_length(const struct ref *refs, size_t n)
 {
@@ -306,9 +328,15 @@ static int part_write(struct part_job *j, const struct ref *refs, size_t n, uint
     }
     rc = rc == VG_OK ? block_flush(j) : rc;
     rc = rc == VG_OK ? batch_row_put(j, part, nparts) : rc;
+    bool committing = rc == VG_OK;
     rc = rc == VG_OK ? vg_store_exec(j->p->db, "COMMIT", "commit", j->err, j->errsz) : rc;
     if (rc != VG_OK) {
         sqlite3_exec(j->p->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc != VG_OK && committing && committed_anyway(j, part)) {
+        VG_WARN(VG_STORE_COMP, "%s after the commit record was written: batch %llu is stored",
+                j->err, (unsigned long long)j->seq);
+        rc = VG_OK;
     }
     return rc;
 }
@@ -379,6 +407,37 @@ static void compact_due(struct vg_store *s)
     }
 }
 
+/*
+ * Refuse a batch up front when the filesystem cannot take it with room to spare: SQLite
+ * failing with a full disk in the middle of a WAL transaction leaves frames behind that the
+ * retries do not reuse, so the WAL would grow into every byte freed later. Needs about three
+ * times the raw bytes (blocks, FTS index, WAL) plus a fixed margin for checkpoints.
+ */
+int vg_store_space_check(struct vg_store *s, uint64_t raw_bytes, char *err, size_t errsz)
+{
+    struct statvfs fs;
+    if (statvfs(s->events_dir, &fs) != 0) {
+        return VG_OK; /* cannot tell: let SQLite find out */
+    }
+    uint64_t avail = (uint64_t)fs.f_bavail * (uint64_t)fs.f_frsize;
+    uint64_t need = raw_bytes * 3 + STORE_SPACE_MARGIN;
+    if (avail >= need) {
+        return VG_OK;
+    }
+    snprintf(err, errsz, "%s: %llu bytes free, %llu needed to store the batch safely (disk full)",
+             s->events_dir, (unsigned long long)avail, (unsigned long long)need);
+    return VG_ENOSPC;
+}
+
+static uint64_t batch_raw_bytes(const struct vg_event *const *evs, size_t n)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < n; i++) {
+        b += evs[i]->raw_len ? evs[i]->raw_len : 256;
+    }
+    return b;
+}
+
 int vg_store_append(struct vg_store *s, const struct vg_event *const *evs, size_t n,
                     const struct vg_store_append_opts *o, struct vg_store_append_result *res,
                     char *err, size_t errsz)
@@ -397,8 +456,12 @@ int vg_store_append(struct vg_store *s, const struct vg_event *const *evs, size_
         snprintf(err, errsz, "store opened read-only");
         return VG_EINVAL;
     }
+    int rc = vg_store_space_check(s, batch_raw_bytes(evs, n), err, errsz);
+    if (rc != VG_OK) {
+        return rc;
+    }
     pthread_mutex_lock(&s->mu);
-    int rc = s->undo_seq ? vg_store_undo_pending(s, err, errsz) : VG_OK;
+    rc = s->undo_seq ? vg_store_undo_pending(s, err, errsz) : VG_OK;
     struct ref *refs = NULL;
     if (rc == VG_OK && b->n == 0) {
         rc = b->has_position ? position_only(s, b, err, errsz) : VG_OK;

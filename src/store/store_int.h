@@ -292,4 +292,9 @@ struct vg_store {
     size_t zcap;
 };
 
+/* Free space kept beyond a batch's own needs (WAL checkpoints, indexes): 1 MiB. */
+#define STORE_SPACE_MARGIN (1u << 20)
+/* VG_ENOSPC (err filled) when the store's filesystem lacks room for raw_bytes of events. */
+int vg_store_space_check(struct vg_store *s, uint64_t raw_bytes, char *err, size_t errsz);
+
 #endif /* VG_STORE_INT_H */
