@@ -333,25 +333,10 @@ static int check_record(struct vg_decoder *d, const char *p, size_t n)
 
 /* ---------------------------------------------------------------- chain */
 
-/*
- * Drop the fields added from index n0 on (a decoder that declined after adding some): undo
- * the first/last/next links so the event is exactly as before.
- */
+/* Drop the fields added from index n0 on (a decoder that declined after adding some). */
 static void event_truncate(struct vg_event *ev, uint32_t n0)
 {
-    while (ev->n > n0) {
-        uint32_t k = --ev->n, id = ev->fields[k].id;
-        if (ev->first[id] == k) {
-            ev->stamp[id] = ev->epoch - 1; /* never the current epoch (epoch >= 1) */
-            continue;
-        }
-        uint32_t j = ev->first[id];
-        while (ev->fields[j].next != k) {
-            j = ev->fields[j].next;
-        }
-        ev->fields[j].next = UINT32_MAX;
-        ev->last[id] = j;
-    }
+    vg_event_truncate(ev, n0);
 }
 
 /* Parse the message as a JSON object when it looks like one; reject it when it is the whole

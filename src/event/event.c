@@ -31,9 +31,7 @@ void vg_event_destroy(struct vg_event *ev)
     }
     vg_arena_destroy(ev->arena);
     vg_free(ev->fields);
-    vg_free(ev->stamp);
-    vg_free(ev->first);
-    vg_free(ev->last);
+    vg_free(ev->idx);
     vg_free(ev);
 }
 
@@ -42,8 +40,8 @@ void vg_event_reset(struct vg_event *ev)
     vg_arena_reset(ev->arena);
     ev->n = 0;
     if (++ev->epoch == 0) { /* wrapped: clear stamps once every 4 billion events */
-        if (ev->stamp) {
-            memset(ev->stamp, 0, ev->idx_cap * sizeof(*ev->stamp));
+        if (ev->idx) {
+            memset(ev->idx, 0, ev->idx_cap * sizeof(*ev->idx));
         }
         ev->epoch = 1;
     }
@@ -60,22 +58,12 @@ static int index_grow(struct vg_event *ev, uint32_t id)
     while (ncap <= id) {
         ncap *= 2;
     }
-    uint32_t *ns = vg_realloc(ev->stamp, ncap * sizeof(*ns));
+    struct vg_event_slot *ns = vg_realloc(ev->idx, ncap * sizeof(*ns));
     if (!ns) {
         return VG_ENOMEM;
     }
-    ev->stamp = ns;
-    uint32_t *nf = vg_realloc(ev->first, ncap * sizeof(*nf));
-    if (!nf) {
-        return VG_ENOMEM;
-    }
-    ev->first = nf;
-    uint32_t *nl = vg_realloc(ev->last, ncap * sizeof(*nl));
-    if (!nl) {
-        return VG_ENOMEM;
-    }
-    ev->last = nl;
-    memset(ev->stamp + ev->idx_cap, 0, (ncap - ev->idx_cap) * sizeof(*ns));
+    ev->idx = ns;
+    memset(ev->idx + ev->idx_cap, 0, (ncap - ev->idx_cap) * sizeof(*ns));
     ev->idx_cap = ncap;
     return VG_OK;
 }
@@ -99,15 +87,34 @@ int vg_event_add(struct vg_event *ev, uint32_t id, const struct vg_value *v)
     f->id = id;
     f->next = UINT32_MAX;
     f->v = *v;
-    if (ev->stamp[id] == ev->epoch) {
-        ev->fields[ev->last[id]].next = ev->n;
+    struct vg_event_slot *sl = &ev->idx[id];
+    if (sl->stamp == ev->epoch) {
+        ev->fields[sl->last].next = ev->n;
     } else {
-        ev->stamp[id] = ev->epoch;
-        ev->first[id] = ev->n;
+        sl->stamp = ev->epoch;
+        sl->first = ev->n;
     }
-    ev->last[id] = ev->n;
+    sl->last = ev->n;
     ev->n++;
     return VG_OK;
+}
+
+void vg_event_truncate(struct vg_event *ev, uint32_t n)
+{
+    while (ev->n > n) {
+        uint32_t k = --ev->n, id = ev->fields[k].id;
+        struct vg_event_slot *sl = &ev->idx[id];
+        if (sl->first == k) {
+            sl->stamp = ev->epoch - 1; /* never the current epoch (epoch >= 1) */
+            continue;
+        }
+        uint32_t j = sl->first;
+        while (ev->fields[j].next != k) {
+            j = ev->fields[j].next;
+        }
+        ev->fields[j].next = UINT32_MAX;
+        sl->last = j;
+    }
 }
 
 int vg_event_add_str(struct vg_event *ev, uint32_t id, const char *s, size_t n)
@@ -276,7 +283,7 @@ void vg_event_write_json(const struct vg_event *ev, struct vg_sbuf *out)
     bool first = true;
     for (uint32_t k = 0; k < ev->n; k++) {
         const struct vg_field *f = &ev->fields[k];
-        if (ev->first[f->id] != k) {
+        if (ev->idx[f->id].first != k) {
             continue; /* later occurrence: written with the first */
         }
         size_t nl;

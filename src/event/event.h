@@ -75,15 +75,22 @@ enum vg_event_kind {
     VG_EK_WEB,         /* web server access log (combined/common, W3C extended) */
 };
 
+struct vg_event_slot {
+    uint32_t stamp; /* the epoch of the event that set first/last */
+    uint32_t first; /* index in fields of the first occurrence */
+    uint32_t last;  /* ... and of the last (repeated fields append in O(1)) */
+};
+
 struct vg_event {
     struct vg_arena *arena;
     struct vg_field *fields;
     uint32_t n;
     uint32_t cap;
-    /* id → first occurrence, valid where stamp[id] == epoch (no clearing between events) */
-    uint32_t *stamp;
-    uint32_t *first;
-    uint32_t *last; /* last occurrence: repeated fields append in O(1) */
+    /*
+     * id → first and last occurrence, valid where idx[id].stamp == epoch (no clearing between
+     * events). One slot per id keeps a lookup to one cache line.
+     */
+    struct vg_event_slot *idx;
     uint32_t idx_cap;
     uint32_t epoch;
 
@@ -105,6 +112,8 @@ void vg_event_reset(struct vg_event *ev);
  * added with vg_event_add_strdup. Return 0 or VG_ENOMEM.
  */
 int vg_event_add(struct vg_event *ev, uint32_t id, const struct vg_value *v);
+/* Drop the fields added from index n on (undoing the first/last/next links). */
+void vg_event_truncate(struct vg_event *ev, uint32_t n);
 int vg_event_add_str(struct vg_event *ev, uint32_t id, const char *s, size_t n);
 int vg_event_add_strdup(struct vg_event *ev, uint32_t id, const char *s, size_t n);
 /* Integer with its text rendering (text may be NULL: rendered in decimal). */
@@ -116,8 +125,8 @@ int vg_event_add_null(struct vg_event *ev, uint32_t id);
 /* First occurrence of a field (NULL if absent); follow ->next for more. */
 static inline struct vg_field *vg_event_get(const struct vg_event *ev, uint32_t id)
 {
-    if (id < ev->idx_cap && ev->stamp[id] == ev->epoch) {
-        return &ev->fields[ev->first[id]];
+    if (id < ev->idx_cap && ev->idx[id].stamp == ev->epoch) {
+        return &ev->fields[ev->idx[id].first];
     }
     return NULL;
 }
