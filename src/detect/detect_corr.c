@@ -60,8 +60,17 @@ struct cstate {
     uint64_t feeds;
 };
 
+/* (route, field name) → field id, so a match does not hash field names again. */
+struct fid_memo {
+    const void *route;
+    const char *name;
+    uint32_t id;
+};
+#define FID_MEMO 256
+
 struct vg_correlator {
     const struct vg_ruleset *rs;
+    struct fid_memo memo[FID_MEMO];
     struct vg_correlator_limits lim;
     struct cstate *st;
     uint64_t dropped;
@@ -643,11 +652,20 @@ static int feed_corr(struct vg_correlator *c, uint32_t ci, uint32_t ref, vg_time
 }
 
 /* Value of a named field of the event under a route (first occurrence). */
-static const struct vg_value *event_value(struct vg_event *ev, const struct route *r,
-                                          const char *name)
+static const struct vg_value *event_value(struct vg_correlator *c, struct vg_event *ev,
+                                          const struct route *r, const char *name)
 {
-    const char *fname = route_map_field(r, name);
-    uint32_t id = vg_field_lookup(fname, strlen(fname));
+    uintptr_t h = ((uintptr_t)r >> 4) * 31u + ((uintptr_t)name >> 3);
+    struct fid_memo *m = &c->memo[(h ^ (h >> 9)) % FID_MEMO];
+    if (m->route != r || m->name != name) {
+        const char *fname = route_map_field(r, name);
+        uint32_t fid = vg_field_lookup(fname, strlen(fname));
+        if (fid == VG_FIELD_NONE) {
+            return NULL; /* not interned yet: no event has it; not remembered */
+        }
+        *m = (struct fid_memo){r, name, fid};
+    }
+    uint32_t id = m->id;
     const struct vg_field *f = id == VG_FIELD_NONE ? NULL : vg_event_get(ev, id);
     return f && f->v.type != VG_V_NULL ? &f->v : NULL;
 }
@@ -673,7 +691,7 @@ int vg_correlator_feed(struct vg_correlator *c, const struct vg_detect_match *m,
             bool ok = true;
             uint32_t no = 0;
             for (uint32_t gi = 0; gi < ng && ok; gi++) {
-                const struct vg_value *v = event_value(ev, route, ref->group_names[gi]);
+                const struct vg_value *v = event_value(c, ev, route, ref->group_names[gi]);
                 ok = v != NULL;
                 if (ok) {
                     owned[no] = vg_strndup(v->str, v->len);
@@ -688,7 +706,7 @@ int vg_correlator_feed(struct vg_correlator *c, const struct vg_detect_match *m,
                 struct vg_sbuf sb = VG_SBUF_INIT;
                 bool have = true;
                 for (uint32_t f = 0; f < cr->k->nfields && have; f++) {
-                    const struct vg_value *v = event_value(ev, route, ref->value_names[f]);
+                    const struct vg_value *v = event_value(c, ev, route, ref->value_names[f]);
                     have = v != NULL;
                     if (have) {
                         if (f) {
