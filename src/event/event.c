@@ -39,6 +39,7 @@ void vg_event_reset(struct vg_event *ev)
 {
     vg_arena_reset(ev->arena);
     ev->n = 0;
+    ev->nkeys = 0;
     if (++ev->epoch == 0) { /* wrapped: clear stamps once every 4 billion events */
         if (ev->idx) {
             memset(ev->idx, 0, ev->idx_cap * sizeof(*ev->idx));
@@ -52,18 +53,44 @@ void vg_event_reset(struct vg_event *ev)
     ev->record = 0;
 }
 
-static int index_grow(struct vg_event *ev, uint32_t id)
+/* The slot of id in a table: its own, or the empty one where it would go. */
+static struct vg_event_slot *slot_in(struct vg_event_slot *t, uint32_t cap, uint32_t epoch,
+                                     uint32_t id)
 {
-    uint32_t ncap = ev->idx_cap ? ev->idx_cap : 256;
-    while (ncap <= id) {
-        ncap *= 2;
+    uint32_t mask = cap - 1;
+    for (uint32_t i = vg_event_slot_of(id) & mask;; i = (i + 1) & mask) {
+        if (t[i].stamp != epoch || t[i].id == id) {
+            return &t[i];
+        }
     }
-    struct vg_event_slot *ns = vg_realloc(ev->idx, ncap * sizeof(*ns));
+}
+
+static struct vg_event_slot *slot_find(const struct vg_event *ev, uint32_t id)
+{
+    return slot_in(ev->idx, ev->idx_cap, ev->epoch, id);
+}
+
+/*
+ * Double the table (or make the first one). Fields go back in the order of their first
+ * occurrence, as if inserted one by one: a probe chain then only ever runs through fields
+ * added before it, which is what lets vg_event_truncate empty slots without breaking one.
+ */
+static int index_grow(struct vg_event *ev)
+{
+    uint32_t ncap = ev->idx_cap ? ev->idx_cap * 2 : 64;
+    struct vg_event_slot *old = ev->idx, *ns = vg_calloc(ncap, sizeof(*ns));
     if (!ns) {
         return VG_ENOMEM;
     }
+    uint32_t ocap = ev->idx_cap;
+    for (uint32_t k = 0; k < ev->n; k++) {
+        struct vg_event_slot *o = slot_in(old, ocap, ev->epoch, ev->fields[k].id);
+        if (o->first == k) {
+            *slot_in(ns, ncap, ev->epoch, o->id) = *o;
+        }
+    }
+    vg_free(old);
     ev->idx = ns;
-    memset(ev->idx + ev->idx_cap, 0, (ncap - ev->idx_cap) * sizeof(*ns));
     ev->idx_cap = ncap;
     return VG_OK;
 }
@@ -80,19 +107,21 @@ int vg_event_add(struct vg_event *ev, uint32_t id, const struct vg_value *v)
         }
         ev->cap = (uint32_t)cap;
     }
-    if (VG_UNLIKELY(id >= ev->idx_cap) && index_grow(ev, id) != VG_OK) {
+    if (VG_UNLIKELY((ev->nkeys + 1) * 2 > ev->idx_cap) && index_grow(ev) != VG_OK) {
         return VG_ENOMEM;
     }
     struct vg_field *f = &ev->fields[ev->n];
     f->id = id;
     f->next = UINT32_MAX;
     f->v = *v;
-    struct vg_event_slot *sl = &ev->idx[id];
+    struct vg_event_slot *sl = slot_find(ev, id);
     if (sl->stamp == ev->epoch) {
         ev->fields[sl->last].next = ev->n;
     } else {
         sl->stamp = ev->epoch;
+        sl->id = id;
         sl->first = ev->n;
+        ev->nkeys++;
     }
     sl->last = ev->n;
     ev->n++;
@@ -103,9 +132,11 @@ void vg_event_truncate(struct vg_event *ev, uint32_t n)
 {
     while (ev->n > n) {
         uint32_t k = --ev->n, id = ev->fields[k].id;
-        struct vg_event_slot *sl = &ev->idx[id];
+        struct vg_event_slot *sl = slot_find(ev, id);
         if (sl->first == k) {
+            /* added after every field still present: no probe chain runs through it */
             sl->stamp = ev->epoch - 1; /* never the current epoch (epoch >= 1) */
+            ev->nkeys--;
             continue;
         }
         uint32_t j = sl->first;
@@ -283,7 +314,7 @@ void vg_event_write_json(const struct vg_event *ev, struct vg_sbuf *out)
     bool first = true;
     for (uint32_t k = 0; k < ev->n; k++) {
         const struct vg_field *f = &ev->fields[k];
-        if (ev->idx[f->id].first != k) {
+        if (vg_event_get(ev, f->id) != f) {
             continue; /* later occurrence: written with the first */
         }
         size_t nl;

@@ -76,7 +76,8 @@ enum vg_event_kind {
 };
 
 struct vg_event_slot {
-    uint32_t stamp; /* the epoch of the event that set first/last */
+    uint32_t stamp; /* the epoch of the event that filled the slot; other values: empty */
+    uint32_t id;    /* field id */
     uint32_t first; /* index in fields of the first occurrence */
     uint32_t last;  /* ... and of the last (repeated fields append in O(1)) */
 };
@@ -87,11 +88,14 @@ struct vg_event {
     uint32_t n;
     uint32_t cap;
     /*
-     * id → first and last occurrence, valid where idx[id].stamp == epoch (no clearing between
-     * events). One slot per id keeps a lookup to one cache line.
+     * id → first and last occurrence: a small open-addressing table (linear probing, at most
+     * half full) per event, whose slots are valid where stamp == epoch, so a reset clears
+     * nothing. Small and dense: an event's index stays in a few cache lines however many
+     * field names the registry holds.
      */
     struct vg_event_slot *idx;
-    uint32_t idx_cap;
+    uint32_t idx_cap; /* slots, a power of two (0 before the first field) */
+    uint32_t nkeys;   /* distinct fields of this event */
     uint32_t epoch;
 
     enum vg_event_kind kind;
@@ -122,11 +126,23 @@ int vg_event_add_double(struct vg_event *ev, uint32_t id, double d, const char *
 int vg_event_add_bool(struct vg_event *ev, uint32_t id, bool b);
 int vg_event_add_null(struct vg_event *ev, uint32_t id);
 
+/* Home slot of a field id in an event's index (before masking). */
+static inline uint32_t vg_event_slot_of(uint32_t id)
+{
+    return (id * 0x9E3779B1u) >> 12;
+}
 /* First occurrence of a field (NULL if absent); follow ->next for more. */
 static inline struct vg_field *vg_event_get(const struct vg_event *ev, uint32_t id)
 {
-    if (id < ev->idx_cap && ev->idx[id].stamp == ev->epoch) {
-        return &ev->fields[ev->idx[id].first];
+    uint32_t mask = ev->idx_cap - 1;
+    for (uint32_t i = vg_event_slot_of(id) & mask; ev->idx_cap; i = (i + 1) & mask) {
+        const struct vg_event_slot *sl = &ev->idx[i];
+        if (sl->stamp != ev->epoch) {
+            return NULL;
+        }
+        if (sl->id == id) {
+            return &ev->fields[sl->first];
+        }
     }
     return NULL;
 }

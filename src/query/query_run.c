@@ -124,7 +124,7 @@ static void fields_json(const struct vg_event *ev, struct vg_sbuf *out)
     vg_sbuf_addc(out, '{');
     for (uint32_t k = 0; k < ev->n; k++) {
         const struct vg_field *f = &ev->fields[k];
-        if (ev->idx[f->id].first != k) {
+        if (vg_event_get(ev, f->id) != f) {
             continue;
         }
         size_t nl;
