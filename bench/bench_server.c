@@ -4,9 +4,10 @@
  * to the moment the last event is committed to the store, as the rsyslog/syslog-ng peer
  * scripts time "first byte → end marker written" (../shared/bench-peers/bench_rsyslog.sh).
  *
- * usage: bench_server FILE [--tail] [--conns N] [--workers N] [--batch N] [--no-store]
+ * usage: bench_server FILE [--tail] [--repeat N] [--conns N] [--workers N] [--batch N] [--no-store]
  *                     [--rules builtin|none|PATH|builtin+PATH]
  *   --tail: the server tails FILE (file input) instead of receiving it over TCP
+ *   --repeat N: send FILE N times (a soak: rate, RSS and backlog printed every 30 s)
  *   --no-store: decode and detect but store nothing (the receive + decode + normalise stage)
  *   FILE: syslog lines (e.g. syslog.txt from ../shared/bench-peers/gen_authlog.py)
  * prints: messages, wall seconds, msg/s, CPU seconds, msg per CPU-second, alerts, and the
@@ -28,6 +29,7 @@ struct part {
     const char *p;
     size_t n;
     int port;
+    int repeat;
 };
 
 static void *sender(void *arg)
@@ -40,17 +42,32 @@ static void *sender(void *arg)
         perror("connect");
         exit(1);
     }
-    size_t off = 0;
-    while (off < pt->n) {
-        ssize_t k = send(fd, pt->p + off, VG_MIN(pt->n - off, (size_t)1 << 20), MSG_NOSIGNAL);
-        if (k <= 0) {
-            perror("send");
-            exit(1);
+    for (int r = 0; r < pt->repeat; r++) {
+        size_t off = 0;
+        while (off < pt->n) {
+            ssize_t k = send(fd, pt->p + off, VG_MIN(pt->n - off, (size_t)1 << 20), MSG_NOSIGNAL);
+            if (k <= 0) {
+                perror("send");
+                exit(1);
+            }
+            off += (size_t)k;
         }
-        off += (size_t)k;
     }
     close(fd);
     return NULL;
+}
+
+static double rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, res = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &res) != 2) {
+            res = 0;
+        }
+        fclose(f);
+    }
+    return (double)res * (double)sysconf(_SC_PAGESIZE) / 1e6;
 }
 
 static double cpu_seconds(void)
@@ -105,11 +122,13 @@ static int configure(struct vg_server_conf *c, const char *dir, const char *rule
 int main(int argc, char **argv)
 {
     const char *file = NULL, *rules = "builtin";
-    int conns = 1, workers = 0, batch = 1024;
+    int conns = 1, workers = 0, batch = 1024, repeat = 1;
     bool no_store = false, tail = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--conns") && i + 1 < argc) {
             conns = (int)strtol(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+            repeat = (int)strtol(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--tail")) {
             tail = true;
         } else if (!strcmp(argv[i], "--no-store")) {
@@ -160,8 +179,8 @@ int main(int argc, char **argv)
         while (end < m.len && ((const char *)m.p)[end - 1] != '\n') {
             end++;
         }
-        parts[k] =
-            (struct part){(const char *)m.p + at, end - at, vg_server_syslog_port(s, "tcp", 0)};
+        parts[k] = (struct part){(const char *)m.p + at, end - at,
+                                 vg_server_syslog_port(s, "tcp", 0), repeat};
         at = end;
     }
     if (tail) {
@@ -173,13 +192,26 @@ int main(int argc, char **argv)
     for (int k = 0; k < conns; k++) {
         pthread_create(&th[k], NULL, sender, &parts[k]);
     }
-    for (int k = 0; k < conns; k++) {
-        pthread_join(th[k], NULL);
-    }
+    lines *= (uint64_t)(tail ? 1 : repeat);
     struct vg_server_stats st = {0};
+    uint64_t next_report = vg_clock_ns() + 30000000000ull, last_stored = 0, last_t = t0;
     while (st.stored + st.duplicates < lines) {
         usleep(1000);
         vg_server_get_stats(s, &st);
+        uint64_t now = vg_clock_ns();
+        if (repeat > 1 && now >= next_report) { /* a soak: rate and memory every 30 s */
+            printf("  t=%4.0fs stored=%llu rate=%.0f/s rss=%.0f MB backlog=%llu\n",
+                   (double)(now - t0) / 1e9, (unsigned long long)st.stored,
+                   (double)(st.stored - last_stored) * 1e9 / (double)(now - last_t), rss_mb(),
+                   (unsigned long long)(st.journal_next - 1 - st.position));
+            fflush(stdout);
+            last_stored = st.stored;
+            last_t = now;
+            next_report = now + 30000000000ull;
+        }
+    }
+    for (int k = 0; k < conns; k++) {
+        pthread_join(th[k], NULL);
     }
     double wall = (double)(vg_clock_ns() - t0) / 1e9;
     double cpu = cpu_seconds() - cpu0;

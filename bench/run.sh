@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh — every benchmark of issue 2, with the figures the closing note reports.
+# bench/run.sh — every benchmark of issues 2 and 3, with the figures the closing notes report.
 #   make bench        (or: sh bench/run.sh after building build/)
 # Machines are shared and noisy: compare ratios within one run; bench_sigma's instruction
 # counts (valgrind --tool=callgrind) are the reproducible figure.
@@ -28,3 +28,31 @@ echo "== vigie hunt with all rules over regression_data: wall time and peak RSS"
 echo
 echo "== EVTX parsing against evtxexport"
 sh "$ROOT/bench/evtx_vs_evtxexport.sh"
+
+# ---------------------------------------------------------------- issue 3: vigie server
+PEERS=${PEERS:-/tmp/vigie-peers}
+if [ ! -s "$PEERS/syslog.txt" ]; then
+    python3 "$SHARED/bench-peers/gen_authlog.py" 1000000 "$PEERS" >/dev/null
+fi
+echo
+echo "== vigie server: TCP syslog → journal → decode (+ rules) → store, 1M auth.log lines"
+"$B/bench/bench_server" "$PEERS/syslog.txt" --rules none --no-store
+"$B/bench/bench_server" "$PEERS/syslog.txt" --rules builtin --no-store
+"$B/bench/bench_server" "$PEERS/syslog.txt" --rules builtin
+"$B/bench/bench_server" "$PEERS/syslog.txt" --rules "builtin+$SIGMA/rules"
+"$B/bench/bench_server" "$PEERS/auth.log" --tail --rules builtin
+if command -v rsyslogd >/dev/null && command -v nc >/dev/null; then
+    echo "== peers on the same stream (../shared/bench-peers)"
+    mkdir -p "$PEERS/rules" && cp -r "$SHARED/bench-peers/rules/." "$PEERS/rules/"
+    PEERS=$PEERS DATA=$PEERS RULES=$PEERS/rules bash "$SHARED/bench-peers/bench_rsyslog.sh" tcp
+    PEERS=$PEERS DATA=$PEERS RULES=$PEERS/rules bash "$SHARED/bench-peers/bench_rsyslog.sh" norm
+else
+    echo "(rsyslog/nc not installed: apt-get install rsyslog netcat-openbsd for the peer figures)"
+fi
+echo
+echo "== decoders, file tailing, HTTP ingest, store and search"
+"$B/bench/bench_decode"
+"$B/bench/bench_tail"
+"$B/bench/bench_api"
+"$B/bench/bench_store"
+"$B/bench/bench_search"
