@@ -224,8 +224,9 @@ int main(int argc, char **argv)
     vg_server_destroy(s);
     char store[600];
     snprintf(store, sizeof(store), "%s/store", dir);
+    double raw = (double)m.len * (tail ? 1 : repeat);
     printf("  store %.1f MB for %.1f MB of raw lines (%.3f)\n", (double)du_bytes(store) / 1e6,
-           (double)m.len / 1e6, (double)du_bytes(store) / (double)m.len);
+           raw / 1e6, (double)du_bytes(store) / raw);
     vg_server_conf_fini(&c);
     vg_file_unmap(&m);
     char cmd[128];
