@@ -116,6 +116,27 @@ static void gen_other(struct vg_sbuf *o, uint64_t i)
     }
 }
 
+/* RFC 5424: half sshd messages (claimed by sshd), half an application with structured data
+ * (left to syslog), timestamps with fractions and offsets. */
+static void gen_rfc5424(struct vg_sbuf *o, uint64_t i)
+{
+    char ip[32];
+    attacker(ip, sizeof(ip));
+    unsigned t = (unsigned)(3 * 3600 + i % 86400);
+    vg_sbuf_printf(o, "<%u>1 2025-11-29T%02u:%02u:%02u.%06u%s %s ", i & 1 ? 38u : 165u,
+                   t / 3600 % 24, t / 60 % 60, t % 60, rnd(1000000), i & 2 ? "Z" : "+01:00",
+                   hosts[i % 4]);
+    if (i & 1) {
+        vg_sbuf_printf(o, "sshd %u - - Failed password for invalid user %s from %s port %u ssh2\n",
+                       1000 + rnd(60000), PICK(users), ip, 1024 + rnd(64000));
+    } else {
+        vg_sbuf_printf(o,
+                       "billing %u ID%u [exampleSDID@32473 iut=\"3\" eventSource=\"Application\" "
+                       "eventID=\"1011\"][origin ip=\"%s\"] invoice %u paid by %s\n",
+                       1000 + rnd(60000), rnd(100), ip, rnd(1000000), PICK(users));
+    }
+}
+
 static void gen_sudo(struct vg_sbuf *o, uint64_t i)
 {
     static const char *const cmds[] = {"/usr/bin/systemctl restart nginx", "/bin/cat /etc/shadow",
@@ -307,6 +328,7 @@ struct stream {
 static const struct stream streams[] = {
     {"auth.log (sshd)", gen_authlog},
     {"syslog <PRI> (sshd)", gen_authpri},
+    {"rfc5424", gen_rfc5424},
     {"other syslog programs", gen_other},
     {"sudo", gen_sudo},
     {"auditd (7 records/event)", gen_auditd},
@@ -327,6 +349,52 @@ static void gen_mixed(struct vg_sbuf *o, uint64_t i)
     /* auth lines weigh more, as on a real server; auditd keeps its record order */
     gen_fn f = k < 7 ? gen_authpri : k == 7 ? gen_auditd : streams[k - 6].gen;
     f(o, f == gen_auditd ? i / VG_ARRAY_LEN(streams) : i);
+}
+
+/* ---------------------------------------------------------------- the Wazuh corpus */
+
+/* The log column of ORACLE_logtests.tsv (8th, to the end of the line), loaded once. */
+static struct {
+    char *data;
+    const char **p;
+    size_t *len;
+    size_t n;
+} wz;
+
+static bool wazuh_load(const char *path)
+{
+    size_t len = 0;
+    if (vg_file_read(path, 1 << 26, &wz.data, &len) != VG_OK) {
+        return false;
+    }
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++) {
+        cap += wz.data[i] == '\n';
+    }
+    wz.p = vg_calloc(cap, sizeof(*wz.p));
+    wz.len = vg_calloc(cap, sizeof(*wz.len));
+    const char *s = strchr(wz.data, '\n'), *end = wz.data + len; /* skip the header */
+    while (wz.p && wz.len && s && ++s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s)), *f = s;
+        const char *eol = nl ? nl : end;
+        for (int k = 0; k < 7 && f; k++) {
+            f = memchr(f, '\t', (size_t)(eol - f));
+            f = f ? f + 1 : NULL;
+        }
+        if (f && f < eol) {
+            wz.p[wz.n] = f;
+            wz.len[wz.n++] = (size_t)(eol - f);
+        }
+        s = nl;
+    }
+    return wz.n > 0;
+}
+
+static void gen_wazuh(struct vg_sbuf *o, uint64_t i)
+{
+    size_t k = (size_t)(i % wz.n);
+    vg_sbuf_add(o, wz.p[k], wz.len[k]);
+    vg_sbuf_addc(o, '\n');
 }
 
 /* ---------------------------------------------------------------- run */
@@ -427,9 +495,13 @@ static void bench_one(const char *name, gen_fn gen, size_t n, int repeat, int th
     }
     double secs = (double)(vg_clock_ns() - t0) / 1e9;
     double total = (double)l.n * repeat * threads;
-    printf("%-26s %9.0f lines/s %7.1f MB/s  %8" PRIu64 " events  %4.1f fields/event%s\n", name,
-           total / secs, (double)l.bytes * repeat * threads / secs / 1e6, events,
-           events ? (double)fields / (double)events : 0.0, rejected ? "  (REJECTIONS)" : "");
+    printf("%-26s %9.0f records/s %7.1f MB/s %9.0f events/s %5.1f fields/event", name, total / secs,
+           (double)l.bytes * repeat * threads / secs / 1e6, (double)events / secs,
+           events ? (double)fields / (double)events : 0.0);
+    if (rejected) {
+        printf("  (%" PRIu64 " rejected)", rejected);
+    }
+    printf("\n");
     lines_free(&l);
 }
 
@@ -456,6 +528,93 @@ static void dump(gen_fn gen, size_t n)
     lines_free(&l);
 }
 
+/* ---------------------------------------------------------------- pathological records */
+
+/*
+ * Records near the 1 MiB default limit made of one unit repeated, shaped after what each
+ * decoder searches for: a decoder whose work grows faster than the record (a search from
+ * every match to the end, a re-check per JSON document) shows up as seconds instead of
+ * milliseconds. `--worst` prints the time per record.
+ */
+static const struct {
+    const char *name, *prefix, *unit, *suffix;
+} worst[] = {
+    {"json: {} documents", "", "{}", ""},
+    {"json: small documents", "", "{\"a\":1} ", ""},
+    {"json: many keys", "{\"z\":0", ",\"a\":1", "}"},
+    {"json: long array", "{\"a\":[0", ",1", "]}"},
+    {"auditd: unclosed msg=audit(", "type=SYSCALL msg=audit(1.1:1): ", "type=A msg=audit( ", ""},
+    {"auditd: records on one line",
+     "type=SYSCALL msg=audit(1.1:1): ", "type=A msg=audit(1.1:1): ", ""},
+    {"auditd: nested msg='", "type=USER_LOGIN msg=audit(1.1:1): msg='", "a='", ""},
+    {"kv: pairs", "", "k=v ", ""},
+    {"kv: unclosed quotes", "a=1 b=2 c=3 ", "d=\"x ", ""},
+    {"cef: extension pairs", "CEF:0|a|b|c|d|e|5|", "k=v ", ""},
+    {"leef: pairs", "LEEF:2.0|a|b|c|d|^|", "k=v^", ""},
+    {"syslog: tags", "Nov 29 03:00:01 h ", "a[", ""},
+    {"sshd: user prefixes", "Nov 29 03:00:01 h sshd[1]: Failed password for ", "invalid user ",
+     "x from 1.2.3.4 port 1 ssh2"},
+    {"cisco asa: endpoints", "%ASA-4-106023: Deny tcp ", "src a:1.2.3.4/1 dst b:1.2.3.4/2 ", ""},
+    {"netfilter: OUT=", "kernel: IN= ", " OUT=", ""},
+    {"checkpoint: quotes", "<134>1 2025-11-29T03:00:00Z h CheckPoint 1 - [", "a:\"", "]"},
+    {"xml: elements", "<a>", "<b>x</b>", "</a>"},
+    {"windows xml: Data", "<Event xmlns=\"x\"><EventData>", "<Data Name=\"a\">x</Data>",
+     "</EventData></Event>"},
+    {"web: escaped quotes", "1.2.3.4 - - [29/Nov/2025:03:00:00 +0000] \"GET ", "\\\"",
+     " HTTP/1.1\" 200 1"},
+    {"csv: commas", "1,2019/01/01 00:00:00,x,TRAFFIC,", ",", ""},
+};
+
+/* Decode one record of about size bytes built from worst[k]; milliseconds, events. */
+static double worst_one(struct vg_decoder *d, struct vg_event *ev, struct vg_sbuf *rec, size_t k,
+                        size_t size, uint64_t *events)
+{
+    size_t ul = strlen(worst[k].unit), sl = strlen(worst[k].suffix);
+    vg_sbuf_reset(rec);
+    vg_sbuf_adds(rec, worst[k].prefix);
+    while (rec->len + ul + sl <= size) {
+        vg_sbuf_add(rec, worst[k].unit, ul);
+    }
+    vg_sbuf_adds(rec, worst[k].suffix);
+    *events = 0;
+    uint64_t t0 = vg_clock_ns();
+    int rc = rec->err ? VG_ENOMEM : vg_decoder_decode(d, rec->p, rec->len, ev);
+    while (rc == VG_OK || rc == VG_EINVAL) {
+        *events += rc == VG_OK;
+        rc = vg_decoder_next(d, ev);
+    }
+    while (vg_decoder_flush(d, ev) == VG_OK) {
+        (*events)++;
+    }
+    return (double)(vg_clock_ns() - t0) / 1e6;
+}
+
+/*
+ * Records made of one unit repeated, shaped after what each decoder searches for, of 1 MB
+ * (about the default record limit) and 4 MB (the limit raised for this): a decoder whose
+ * work grows linearly takes about 4 times as long for the larger one, a quadratic one (a
+ * search from every match to the end, a re-check per JSON document) about 16 times.
+ * `--worst` prints both times and the ratio.
+ */
+static void bench_worst(void)
+{
+    struct vg_decoder_opts o = {.max_record = 8u << 20};
+    struct vg_decoder *d = vg_decoder_create(&o);
+    struct vg_event *ev = vg_event_create();
+    struct vg_sbuf rec = VG_SBUF_INIT;
+    printf("%-30s %10s %10s %6s %8s\n", "pathological record", "1 MB", "4 MB", "ratio", "events");
+    for (size_t k = 0; d && ev && k < VG_ARRAY_LEN(worst); k++) {
+        uint64_t e1, e4;
+        double t1 = worst_one(d, ev, &rec, k, 1000000, &e1);
+        double t4 = worst_one(d, ev, &rec, k, 4000000, &e4);
+        printf("%-30s %7.1f ms %7.1f ms %6.1f %8" PRIu64 "\n", worst[k].name, t1, t4,
+               t1 > 0 ? t4 / t1 : 0.0, e4);
+    }
+    vg_sbuf_fini(&rec);
+    vg_event_destroy(ev);
+    vg_decoder_destroy(d);
+}
+
 static bool arg_int(const char *s, int64_t min, int64_t max, int64_t *v)
 {
     return s && vg_parse_i64(s, strlen(s), v) == VG_OK && *v >= min && *v <= max;
@@ -464,7 +623,7 @@ static bool arg_int(const char *s, int64_t min, int64_t max, int64_t *v)
 int main(int argc, char **argv)
 {
     int64_t n = 200000, repeat = 5, threads = 1;
-    const char *only = NULL, *dumpname = NULL;
+    const char *only = NULL, *dumpname = NULL, *wazuh = NULL;
     for (int i = 1; i < argc; i++) {
         bool ok = true;
         if (!strcmp(argv[i], "-n")) {
@@ -477,12 +636,17 @@ int main(int argc, char **argv)
             only = argv[++i];
         } else if (!strcmp(argv[i], "--dump") && i + 1 < argc) {
             dumpname = argv[++i];
+        } else if (!strcmp(argv[i], "--wazuh") && i + 1 < argc) {
+            wazuh = argv[++i];
+        } else if (!strcmp(argv[i], "--worst")) {
+            bench_worst();
+            return 0;
         } else {
             ok = false;
         }
         if (!ok) {
             fprintf(stderr, "usage: bench_decode [-n LINES] [-r REPEAT] [-t THREADS] "
-                            "[--only NAME] [--dump NAME]\n");
+                            "[--only NAME] [--dump NAME] [--wazuh TSV] [--worst]\n");
             return 2;
         }
     }
@@ -501,6 +665,20 @@ int main(int argc, char **argv)
     }
     if (!only || strstr("mixed", only)) {
         bench_one("mixed (all of the above)", gen_mixed, (size_t)n, (int)repeat, (int)threads);
+    }
+    if (!only || strstr("wazuh corpus", only)) {
+        char def[4096];
+        const char *shared = getenv("VG_SHARED");
+        snprintf(def, sizeof(def), "%s/corpus/wazuh-logtests/ORACLE_logtests.tsv",
+                 shared ? shared : "../shared");
+        if (wazuh_load(wazuh ? wazuh : def)) {
+            bench_one("wazuh corpus (mix)", gen_wazuh, (size_t)n, (int)repeat, (int)threads);
+        } else {
+            printf("%-26s skipped: %s not readable\n", "wazuh corpus (mix)", wazuh ? wazuh : def);
+        }
+        vg_free(wz.p);
+        vg_free(wz.len);
+        vg_free(wz.data);
     }
     return 0;
 }

@@ -24,6 +24,7 @@
 #define AUDIT_MAX_RECORDS 256
 #define AUDIT_MAX_BYTES   (1u << 20)
 #define AUDIT_MAX_ARGS    64
+#define AUDIT_ID_MAX      60 /* "1700000000.123:4567" and a margin */
 
 /* Where one buffered record lies in the join buffer. */
 struct rec_view {
@@ -127,7 +128,7 @@ static size_t token_end(const char *p, size_t n, size_t i)
 static bool audit_id(const char *p, size_t n, size_t *i, struct arec *r)
 {
     size_t s = *i, e = s;
-    while (e < n && e - s < 60 && p[e] != ')') {
+    while (e < n && e - s < AUDIT_ID_MAX && p[e] != ')') {
         e++;
     }
     const char *colon = memchr(p + s, ':', e - s);
@@ -409,7 +410,9 @@ static void add_body(struct vg_dctx *c, struct gather *g, const char *p, size_t 
          * audisp plugins and Wazuh forward them: each "type=" starts the next record */
         if (depth == 0 && vg_dec_eq(kv.key, kv.kl, "type") &&
             vg_dec_starts(p + it.i, n - it.i, " msg=audit(")) {
-            const char *close = memchr(p + it.i, ')', n - it.i);
+            /* the id "time:serial" is short: a bounded search keeps a line of many
+             * unclosed " msg=audit(" linear */
+            const char *close = memchr(p + it.i, ')', VG_MIN(n - it.i, 11 + AUDIT_ID_MAX + 1));
             if (close) {
                 record_end(g);
                 record_begin(c, g, kv.val, kv.vl);

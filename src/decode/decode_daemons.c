@@ -193,12 +193,14 @@ static void named_query(struct vg_dctx *c)
 int vg_dec_daemon(struct vg_dctx *c)
 {
     const struct daemon *d = NULL;
+    if (!c->has_hdr || !c->hdr.prog) {
+        return VG_DECLINED; /* before the table walk: this runs for every record */
+    }
     for (size_t i = 0; i < VG_ARRAY_LEN(daemons) && !d; i++) {
         d = !strcmp(daemons[i].module, c->cur->name) ? &daemons[i] : NULL;
     }
-    if (!d || !c->has_hdr || !c->hdr.prog ||
-        !(prog_in(c->hdr.prog, c->hdr.prog_len, d->progs) ||
-          (d == &daemons[0] && dovecot_level_tag(c)))) {
+    if (!d || !(prog_in(c->hdr.prog, c->hdr.prog_len, d->progs) ||
+                (d == &daemons[0] && dovecot_level_tag(c)))) {
         return VG_DECLINED;
     }
     struct vg_caps caps;

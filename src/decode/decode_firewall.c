@@ -35,8 +35,9 @@ int vg_dec_netfilter(struct vg_dctx *c)
     if (c->has_hdr && c->hdr.prog && !vg_dec_eq(c->hdr.prog, c->hdr.prog_len, "kernel")) {
         return VG_DECLINED; /* netfilter lines come from the kernel */
     }
+    /* "IN=" within the first 256 bytes (nf_start returns its limit when there is none) */
     size_t at = nf_start(m, VG_MIN(n, 256));
-    if (at >= n || vg_dec_find(m + at, n - at, " OUT=") >= n - at ||
+    if (at >= VG_MIN(n, 256) || vg_dec_find(m + at, n - at, " OUT=") >= n - at ||
         vg_dec_find(m + at, n - at, " SRC=") >= n - at) {
         return VG_DECLINED;
     }
@@ -249,10 +250,11 @@ static const char *const syslog_levels[] = {"emergency", "alert",  "critical",  
 static size_t asa_at(const char *m, size_t n)
 {
     size_t lim = VG_MIN(n, 96);
-    for (size_t i = 0; i + 13 <= lim; i++) {
-        if (m[i] == '%' &&
-            (vg_dec_starts(m + i, n - i, "%ASA-") || vg_dec_starts(m + i, n - i, "%PIX-") ||
-             vg_dec_starts(m + i, n - i, "%FTD-")) &&
+    for (const char *q = lim >= 13 ? memchr(m, '%', lim - 12) : NULL; q;
+         q = memchr(q + 1, '%', (size_t)(m + lim - 12 - (q + 1)))) {
+        size_t i = (size_t)(q - m);
+        if ((vg_dec_starts(q, n - i, "%ASA-") || vg_dec_starts(q, n - i, "%PIX-") ||
+             vg_dec_starts(q, n - i, "%FTD-")) &&
             vg_dec_digit(m[i + 5]) && m[i + 6] == '-') {
             return i;
         }
@@ -345,9 +347,11 @@ static bool ios_tag(const char *m, size_t n, size_t i, size_t *fl, size_t *ml)
 int vg_dec_cisco_ios(struct vg_dctx *c)
 {
     const char *m = c->msg;
-    size_t n = c->mlen, lim = VG_MIN(n, 96), i = 0, fl = 0, ml = 0;
-    for (; i < lim; i++) {
-        if (m[i] == '%' && (i == 0 || m[i - 1] == ' ') && ios_tag(m, n, i, &fl, &ml)) {
+    size_t n = c->mlen, lim = VG_MIN(n, 96), i = lim, fl = 0, ml = 0;
+    for (const char *q = memchr(m, '%', lim); q;
+         q = memchr(q + 1, '%', (size_t)(m + lim - q - 1))) {
+        if ((q == m || q[-1] == ' ') && ios_tag(m, n, (size_t)(q - m), &fl, &ml)) {
+            i = (size_t)(q - m);
             break;
         }
     }
@@ -391,8 +395,10 @@ int vg_dec_cisco_ios(struct vg_dctx *c)
 static size_t huawei_at(const char *m, size_t n)
 {
     size_t lim = VG_MIN(n, 80);
-    for (size_t i = 0; i + 12 < lim; i++) {
-        if (m[i] == '%' && m[i + 1] == '%' && vg_dec_digit(m[i + 2]) && vg_dec_digit(m[i + 3])) {
+    for (const char *q = lim > 12 ? memchr(m, '%', lim - 12) : NULL; q;
+         q = memchr(q + 1, '%', (size_t)(m + lim - 12 - (q + 1)))) {
+        size_t i = (size_t)(q - m);
+        if (m[i + 1] == '%' && vg_dec_digit(m[i + 2]) && vg_dec_digit(m[i + 3])) {
             const char *s1 = memchr(m + i + 4, '/', lim - i - 4);
             if (s1 && s1 + 3 < m + lim && vg_dec_digit(s1[1]) && s1[2] == '/') {
                 return i;

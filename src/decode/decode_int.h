@@ -136,6 +136,14 @@
     X(AUDIT_SYSCALL, "SYSCALL")                                                                    \
     X(AUDIT_ARCH, "ARCH")                                                                          \
     X(TAGS, "tags")                                                                                \
+    X(KV_DATE, "date")                                                                             \
+    X(KV_TIME, "time")                                                                             \
+    X(KV_STATUS, "status")                                                                         \
+    X(KV_ACTION, "action")                                                                         \
+    X(KV_SRC, "src")                                                                               \
+    X(KV_DST, "dst")                                                                               \
+    X(KV_PROTO, "proto")                                                                           \
+    X(KV_MSG, "msg")                                                                               \
     X(LABELS_PREFIX, "log.prefix")
 
 enum vg_decode_field {

@@ -186,42 +186,36 @@ static bool has(const char *p, size_t n, const char *lit)
     return vg_dec_find(p, n, lit) < n;
 }
 
-/* Value of key (with "key=" given) in kv text, quotes removed; false if absent. */
-static bool kv_get(const char *p, size_t n, const char *key, const char **v, size_t *vl)
+/*
+ * Text of the first field id that the decoder's own pairs added (fields from index n0 on, so
+ * not a syslog header's structured data): the pairs are already split and unquoted, so the
+ * ECS step reads them back instead of searching the text again.
+ */
+static bool kv_get(const struct vg_dctx *c, uint32_t n0, uint32_t id, const char **v, size_t *vl)
 {
-    size_t kl = strlen(key);
-    size_t at = vg_dec_find(p, n, key);
-    while (at < n && at > 0 && p[at - 1] != ' ') {
-        size_t next = vg_dec_find(p + at + kl, n - at - kl, key);
-        at = next == n - at - kl ? n : at + kl + next;
+    const struct vg_field *f = vg_event_get(c->ev, id);
+    while (f && (uint32_t)(f - c->ev->fields) < n0) {
+        f = vg_event_next(c->ev, f);
     }
-    if (at >= n) {
+    if (!f || !f->v.str) {
         return false;
     }
-    const char *s = p + at + kl;
-    size_t left = n - at - kl, e = 0;
-    char q = left && (s[0] == '"' || s[0] == '\'') ? s[0] : ' ';
-    s += q != ' ';
-    left -= q != ' ';
-    while (e < left && s[e] != q) {
-        e++;
-    }
-    *v = s;
-    *vl = e;
+    *v = f->v.str;
+    *vl = f->v.len;
     return true;
 }
 
-static void fortinet_ecs(struct vg_dctx *c)
+static void fortinet_ecs(struct vg_dctx *c, uint32_t n0)
 {
     const char *d, *t, *type, *st;
     size_t dl, tl, typel, stl;
-    if (c->ev->ts == VG_TIME_NONE && kv_get(c->msg, c->mlen, "date=", &d, &dl) &&
-        kv_get(c->msg, c->mlen, "time=", &t, &tl) && dl == 10 && tl >= 8) {
+    if (c->ev->ts == VG_TIME_NONE && kv_get(c, n0, VG_DF(KV_DATE), &d, &dl) &&
+        kv_get(c, n0, VG_DF(KV_TIME), &t, &tl) && dl == 10 && tl >= 8) {
         char iso[32];
         int l = snprintf(iso, sizeof(iso), "%.10sT%.8s", d, t);
         vg_dctx_time(c, iso, (size_t)l);
     }
-    if (kv_get(c->msg, c->mlen, "type=", &type, &typel)) {
+    if (kv_get(c, n0, VG_DF(AUDIT_TYPE), &type, &typel)) {
         vg_dctx_lit(c, VG_DF(EVENT_CATEGORY),
                     vg_dec_eq(type, typel, "traffic") ? "network"
                     : vg_dec_eq(type, typel, "attack") || vg_dec_eq(type, typel, "utm")
@@ -232,13 +226,13 @@ static void fortinet_ecs(struct vg_dctx *c)
     const char *act;
     size_t al;
     bool ok = false, bad = false;
-    if (kv_get(c->msg, c->mlen, "status=", &st, &stl)) {
+    if (kv_get(c, n0, VG_DF(KV_STATUS), &st, &stl)) {
         ok = vg_str_ieq_ascii(st, stl, "success", 7) || vg_str_ieq_ascii(st, stl, "accept", 6);
         bad = vg_str_ieq_ascii(st, stl, "failed", 6) || vg_str_ieq_ascii(st, stl, "deny", 4);
     }
     if (ok || bad) {
         vg_dctx_lit(c, VG_DF(EVENT_OUTCOME), ok ? "success" : "failure");
-    } else if (kv_get(c->msg, c->mlen, "action=", &act, &al)) {
+    } else if (kv_get(c, n0, VG_DF(KV_ACTION), &act, &al)) {
         vg_dctx_action_outcome(c, act, al);
     }
 }
@@ -259,8 +253,9 @@ int vg_dec_fortinet(struct vg_dctx *c)
     }
     vg_dctx_claim(c, VG_EK_GENERIC);
     vg_dctx_lit(c, VG_DF(OBSERVER_VENDOR), "Fortinet");
+    uint32_t n0 = c->ev->n;
     vg_dctx_kv(c, c->msg, c->mlen, ' ', &vg_kmap_fortinet, true);
-    fortinet_ecs(c);
+    fortinet_ecs(c, n0);
     return c->rc;
 }
 
@@ -290,24 +285,24 @@ static void sonicwall_endpoint(struct vg_dctx *c, const char *v, size_t n, bool 
     vg_dctx_str(c, src ? VG_DF(OBSERVER_IN_IF) : VG_DF(OBSERVER_OUT_IF), part[2], len[2]);
 }
 
-static void sonicwall_ecs(struct vg_dctx *c)
+static void sonicwall_ecs(struct vg_dctx *c, uint32_t n0)
 {
     const char *v;
     size_t vl;
-    if (kv_get(c->msg, c->mlen, "src=", &v, &vl)) {
+    if (kv_get(c, n0, VG_DF(KV_SRC), &v, &vl)) {
         sonicwall_endpoint(c, v, vl, true);
     }
-    if (kv_get(c->msg, c->mlen, "dst=", &v, &vl)) {
+    if (kv_get(c, n0, VG_DF(KV_DST), &v, &vl)) {
         sonicwall_endpoint(c, v, vl, false);
     }
-    if (kv_get(c->msg, c->mlen, "proto=", &v, &vl)) {
+    if (kv_get(c, n0, VG_DF(KV_PROTO), &v, &vl)) {
         const char *slash = memchr(v, '/', vl);
         vg_dctx_transport(c, v, slash ? (size_t)(slash - v) : vl);
     }
-    if (kv_get(c->msg, c->mlen, "time=", &v, &vl) && vl >= 19) {
+    if (kv_get(c, n0, VG_DF(KV_TIME), &v, &vl) && vl >= 19) {
         vg_dctx_time(c, v, 19);
     }
-    if (kv_get(c->msg, c->mlen, "msg=", &v, &vl)) {
+    if (kv_get(c, n0, VG_DF(KV_MSG), &v, &vl)) {
         vg_dctx_str(c, VG_DF(EVENT_REASON), v, vl);
     }
 }
@@ -321,7 +316,8 @@ int vg_dec_sonicwall(struct vg_dctx *c)
     }
     vg_dctx_claim(c, VG_EK_GENERIC);
     vg_dctx_lit(c, VG_DF(OBSERVER_VENDOR), "SonicWall");
+    uint32_t n0 = c->ev->n;
     vg_dctx_kv(c, c->msg, c->mlen, ' ', &vg_kmap_sonicwall, true);
-    sonicwall_ecs(c);
+    sonicwall_ecs(c, n0);
     return c->rc;
 }

@@ -116,11 +116,13 @@ static const struct vg_kmap_ent json_keys[] = {
     {"severity", VG_DF_LOG_LEVEL, VG_KM_STR},
 };
 
+#define FLAT_MAP_MAX 128 /* keys of one JSON map (flatten_doc remembers a leaf per key) */
+
 static int build(struct vg_kmap *m, const struct vg_kmap_ent *e, size_t n)
 {
     m->ents = e;
     m->n = n;
-    return vg_kmap_build(m);
+    return n > FLAT_MAP_MAX ? VG_ELIMIT : vg_kmap_build(m);
 }
 
 int vg_decode_kmaps_json_init(void)
@@ -141,7 +143,19 @@ static bool is_str(const struct vg_json *v)
 
 #define PATH_MAX_LEN 1024
 
-static void flatten(struct vg_dctx *c, const struct vg_json *v, char *path, size_t pl, int depth)
+/*
+ * A native-name → ECS map applied while flattening: the first leaf whose dotted path is a
+ * key of the map is remembered (per map entry) and the ECS fields are added afterwards, in
+ * the map's order. One interned-id lookup per leaf instead of a search of the document per
+ * map entry.
+ */
+struct flat_map {
+    const struct vg_kmap *m;
+    const struct vg_json *first[FLAT_MAP_MAX];
+};
+
+static void flatten(struct vg_dctx *c, const struct vg_json *v, char *path, size_t pl, int depth,
+                    struct flat_map *fm)
 {
     if (v->type == VG_JSON_OBJECT && depth < 32) {
         for (uint32_t k = 0; k < v->n && c->rc == VG_OK; k++) {
@@ -154,19 +168,23 @@ static void flatten(struct vg_dctx *c, const struct vg_json *v, char *path, size
                 path[pl] = '.';
             }
             memcpy(path + pl + (pl > 0), key->s, key->n);
-            flatten(c, &v->u.items[2 * k + 1], path, l, depth + 1);
+            flatten(c, &v->u.items[2 * k + 1], path, l, depth + 1, fm);
         }
         return;
     }
     if (v->type == VG_JSON_ARRAY && depth < 32) {
         for (uint32_t k = 0; k < v->n && c->rc == VG_OK; k++) {
-            flatten(c, &v->u.items[k], path, pl, depth + 1);
+            flatten(c, &v->u.items[k], path, pl, depth + 1, fm);
         }
         return;
     }
     uint32_t id = vg_field_intern(path, pl);
-    if (id != VG_FIELD_NONE && c->rc == VG_OK) {
-        c->rc = vg_event_add_json(c->ev, id, v);
+    if (id == VG_FIELD_NONE || c->rc != VG_OK) {
+        return;
+    }
+    c->rc = vg_event_add_json(c->ev, id, v);
+    if (fm && id <= fm->m->max_id && fm->m->by_id[id] >= 0 && !fm->first[fm->m->by_id[id]]) {
+        fm->first[fm->m->by_id[id]] = v;
     }
 }
 
@@ -179,40 +197,32 @@ void vg_dctx_flatten(struct vg_dctx *c, const struct vg_json *doc, const char *p
         return;
     }
     memcpy(path, prefix, pl);
-    flatten(c, doc, path, pl, 0);
-}
-
-/* Member at a dotted path ("userIdentity.userName"), or the literal dotted key ("id.orig_h"
- * as Zeek writes it). */
-static const struct vg_json *json_path(const struct vg_json *doc, const char *key)
-{
-    const struct vg_json *v = vg_json_get(doc, key);
-    const char *dot = strchr(key, '.');
-    if (v || !dot) {
-        return v;
-    }
-    char head[64];
-    size_t hl = (size_t)(dot - key);
-    if (hl >= sizeof(head)) {
-        return NULL;
-    }
-    memcpy(head, key, hl);
-    head[hl] = '\0';
-    const struct vg_json *sub = vg_json_get(doc, head);
-    return sub && sub->type == VG_JSON_OBJECT ? json_path(sub, dot + 1) : NULL;
+    flatten(c, doc, path, pl, 0, NULL);
 }
 
 /*
- * ECS from the document's own members (not from event fields: a syslog header in front of
- * the JSON adds hostname/severity, which must not be read as the document's).
+ * The document flattened, remembering for each key of m the first leaf at that dotted path:
+ * nested ("userIdentity.userName") or literal ("id.orig_h" as Zeek writes it); in an array
+ * the first element counts (dns.queries[0].rrname is dns.queries.rrname).
  */
-static void map_doc(struct vg_dctx *c, const struct vg_kmap *m)
+static void flatten_doc(struct vg_dctx *c, const struct vg_kmap *m, struct flat_map *fm)
 {
+    char path[PATH_MAX_LEN];
+    memset(fm, 0, sizeof(*fm));
+    fm->m = m;
+    flatten(c, c->doc, path, 0, 0, m->by_id ? fm : NULL);
+}
+
+/*
+ * ECS from the document's own members, in the map's order (not from event fields: a syslog
+ * header in front of the JSON adds hostname/severity, which must not be read as the
+ * document's).
+ */
+static void map_doc(struct vg_dctx *c, const struct flat_map *fm)
+{
+    const struct vg_kmap *m = fm->m;
     for (size_t i = 0; i < m->n && c->rc == VG_OK; i++) {
-        const struct vg_json *v = json_path(c->doc, m->ents[i].key);
-        if (v && v->type == VG_JSON_ARRAY && v->n) {
-            v = &v->u.items[0]; /* dns.queries[0].rrname and the like */
-        }
+        const struct vg_json *v = fm->first[i];
         if (v && (v->type == VG_JSON_STRING || v->type == VG_JSON_NUMBER) && v->n) {
             vg_kmap_apply(c, m, m->ids[i], v->s, v->n);
         }
@@ -250,11 +260,12 @@ int vg_dec_suricata(struct vg_dctx *c)
                            vg_json_get(c->doc, "timestamp"))) {
         return VG_DECLINED;
     }
+    struct flat_map fm;
     vg_dctx_claim(c, VG_EK_GENERIC);
-    vg_dctx_flatten(c, c->doc, "", 0);
+    flatten_doc(c, &map_suricata, &fm);
     vg_dctx_lit(c, VG_DF(EVENT_CATEGORY), eve_category(type));
     vg_dctx_str(c, VG_DF(EVENT_DATASET), type->s, type->n);
-    map_doc(c, &map_suricata);
+    map_doc(c, &fm);
     return c->rc;
 }
 
@@ -284,8 +295,9 @@ int vg_dec_zeek(struct vg_dctx *c)
           vg_json_get(c->doc, "_path"))) {
         return VG_DECLINED;
     }
+    struct flat_map fm;
     vg_dctx_claim(c, VG_EK_GENERIC);
-    vg_dctx_flatten(c, c->doc, "", 0);
+    flatten_doc(c, &map_zeek, &fm);
     const struct vg_json *path = vg_json_get(c->doc, "_path");
     const char *ds = is_str(path) ? NULL : zeek_dataset(c->doc);
     if (is_str(path)) {
@@ -294,7 +306,7 @@ int vg_dec_zeek(struct vg_dctx *c)
         vg_dctx_lit(c, VG_DF(EVENT_DATASET), ds);
     }
     vg_dctx_lit(c, VG_DF(EVENT_CATEGORY), "network");
-    map_doc(c, &map_zeek);
+    map_doc(c, &fm);
     const struct vg_json *ts = vg_json_get(c->doc, "ts");
     if (is_str(ts)) {
         vg_dctx_time(c, ts->s, ts->n);
@@ -335,9 +347,10 @@ int vg_dec_json(struct vg_dctx *c)
     if (!c->doc) {
         return VG_DECLINED;
     }
+    struct flat_map fm;
     vg_dctx_claim(c, VG_EK_GENERIC);
-    vg_dctx_flatten(c, c->doc, "", 0);
+    flatten_doc(c, &map_json, &fm);
     json_time(c); /* the document's own time wins over the syslog header's */
-    map_doc(c, &map_json);
+    map_doc(c, &fm);
     return c->rc;
 }

@@ -430,8 +430,28 @@ bool vg_dec_word(const char *p, size_t n, size_t *i, const char **w, size_t *wl)
 
 size_t vg_dec_find(const char *p, size_t n, const char *lit)
 {
-    const char *f = memmem(p, n, lit, strlen(lit));
-    return f ? (size_t)(f - p) : n;
+    /* memchr (vectorised) for the needle's first byte that is not a space — spaces are the
+     * commonest byte of log text —, then a compare: the probes of declining decoders run on
+     * every record and glibc's memmem costs several instructions per byte */
+    size_t l = strlen(lit), k = 0;
+    if (l == 0 || l > n) {
+        return l == 0 ? 0 : n;
+    }
+    while (k + 1 < l && lit[k] == ' ') {
+        k++;
+    }
+    const char *s = p + k, *last = p + (n - l) + k; /* candidates for the anchor byte */
+    while (s <= last) {
+        const char *f = memchr(s, lit[k], (size_t)(last - s) + 1);
+        if (!f) {
+            break;
+        }
+        if (!memcmp(f - k, lit, l)) {
+            return (size_t)(f - k - p);
+        }
+        s = f + 1;
+    }
+    return n;
 }
 
 bool vg_dec_istarts(const char *p, size_t n, const char *lit)
@@ -485,10 +505,15 @@ int64_t vg_decode_epoch(int year, int month, int day, int hour, int min, int sec
 
 /* ---------------------------------------------------------------- key=value */
 
+/* [A-Za-z0-9_.:/@-]: one load per byte of every key of every record */
+static const bool key_chars[256] = {
+    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true, ['_'] = true, ['.'] = true,
+    ['-'] = true,         ['@'] = true,         ['/'] = true,         [':'] = true,
+};
+
 static inline bool key_char(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || vg_dec_digit(ch) || ch == '_' ||
-           ch == '.' || ch == '-' || ch == '@' || ch == '/' || ch == ':';
+    return key_chars[(unsigned char)ch];
 }
 
 static inline bool is_sep(const struct vg_kv_iter *it, char ch)

@@ -760,6 +760,55 @@ VG_TEST(hints_choose_the_first_decoder)
     setup(NULL);
 }
 
+/* ---------------------------------------------------------------- regressions */
+
+VG_TEST(netfilter_needs_in_within_its_window)
+{
+    /* "IN=" is looked for in the first 256 bytes only; a longer line without it is not
+     * netfilter, even when " OUT=" and " SRC=" come later */
+    char line[512];
+    snprintf(line, sizeof(line), "note=%0260d OUT=eth0 SRC=1.2.3.4 DST=5.6.7.8 x=1", 0);
+    CHECK_EQ_INT(run(line), VG_OK);
+    CHECK_STR(get("event.module"), "kv");
+    CHECK(get("log.prefix") == NULL);
+}
+
+VG_TEST(many_documents_on_one_line)
+{
+    /* each further document used to re-check the whole rest of the line: quadratic (a 1 MiB
+     * line of "{}" took 34 s); the rest of a checked record is not checked again */
+    enum { NDOCS = 50000 };
+    struct vg_sbuf line = VG_SBUF_INIT;
+    for (int i = 0; i < NDOCS; i++) {
+        vg_sbuf_adds(&line, i % 2 ? "{}" : "{\"k\":\"v\"} ");
+    }
+    setup(NULL);
+    int n = 0, rc = vg_decoder_decode(dec, line.p, line.len, ev);
+    while (rc == VG_OK) {
+        n++;
+        rc = vg_decoder_next(dec, ev);
+    }
+    CHECK_EQ_INT(rc, VG_EOF);
+    CHECK_EQ_INT(n, NDOCS);
+    vg_sbuf_fini(&line);
+}
+
+VG_TEST(json_maps_read_arrays_of_objects)
+{
+    /* an ECS map key names a leaf by its flattened path: in an array the first element
+     * counts, also for arrays of objects (EVE dns.queries[0].rrname) */
+    CHECK_EQ_INT(
+        run("{\"timestamp\":\"2025-11-29T03:00:00.000000+0000\",\"flow_id\":1,"
+            "\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"10.0.0.2\","
+            "\"dns\":{\"queries\":[{\"rrname\":\"a.example\"},{\"rrname\":\"b.example\"}]}}"),
+        VG_OK);
+    CHECK_STR(get("event.module"), "suricata");
+    CHECK_STR(get("dns.question.name"), "a.example");
+    CHECK(nth("dns.question.name", 1) == NULL);
+    CHECK_STR(nth("dns.queries.rrname", 1), "b.example");
+    CHECK_STR(get("destination.ip"), "10.0.0.2");
+}
+
 VG_TEST(cleanup)
 {
     vg_decoder_destroy(dec);
