@@ -65,28 +65,6 @@ struct run {
 
 /* ---------------------------------------------------------------- JSON of a result */
 
-static void json_value(const struct vg_value *v, struct vg_sbuf *out)
-{
-    switch (v->type) {
-    case VG_V_NULL:
-        vg_sbuf_add(out, "null", 4);
-        break;
-    case VG_V_INT:
-    case VG_V_BOOL:
-        vg_sbuf_add(out, v->str, v->len);
-        break;
-    case VG_V_DOUBLE:
-        if (isfinite(v->num.d)) {
-            vg_sbuf_add(out, v->str, v->len);
-        } else {
-            vg_sbuf_add(out, "null", 4);
-        }
-        break;
-    default:
-        vg_sbuf_add_json_str(out, v->str, v->len);
-    }
-}
-
 /* The row object: @timestamp, _id, tenant, the fields, event.original (the raw record). */
 static void row_json(const char *fields, size_t flen, vg_time_t ts, const char *id,
                      const char *tenant, const char *raw, size_t raw_len, const struct vg_event *ev,
@@ -118,36 +96,11 @@ static void row_json(const char *fields, size_t flen, vg_time_t ts, const char *
     vg_sbuf_addc(out, '}');
 }
 
+/* The event's own fields as one JSON object (the event module's writer). */
 static void fields_json(const struct vg_event *ev, struct vg_sbuf *out)
 {
     vg_sbuf_reset(out);
-    vg_sbuf_addc(out, '{');
-    for (uint32_t k = 0; k < ev->n; k++) {
-        const struct vg_field *f = &ev->fields[k];
-        if (vg_event_get(ev, f->id) != f) {
-            continue;
-        }
-        size_t nl;
-        const char *name = vg_field_name(f->id, &nl);
-        if (out->len > 1) {
-            vg_sbuf_addc(out, ',');
-        }
-        vg_sbuf_add_json_str(out, name, nl);
-        vg_sbuf_addc(out, ':');
-        if (f->next == UINT32_MAX) {
-            json_value(&f->v, out);
-            continue;
-        }
-        vg_sbuf_addc(out, '[');
-        for (const struct vg_field *g = f; g; g = vg_event_next(ev, g)) {
-            if (g != f) {
-                vg_sbuf_addc(out, ',');
-            }
-            json_value(&g->v, out);
-        }
-        vg_sbuf_addc(out, ']');
-    }
-    vg_sbuf_addc(out, '}');
+    vg_event_write_json(ev, out);
 }
 
 /* ---------------------------------------------------------------- entries and the heap */

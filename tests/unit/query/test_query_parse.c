@@ -153,7 +153,7 @@ VG_TEST(query_parse_bounds)
     CHECK(strstr(parse_err(buf), "nested too deeply") != NULL);
     memset(buf, 0, sizeof(buf));
     for (int i = 0; i < 200; i++) {
-        strcat(buf, "NOT ");
+        memcpy(buf + strlen(buf), "NOT ", 5);
     }
     CHECK(strstr(parse_err(buf), "nested too deeply") != NULL);
     /* many terms: bounded */
