@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum out_format {
     OUT_TABLE,
@@ -48,7 +49,8 @@ static void search_help(FILE *f)
         "usage: vigie search [--data DIR] [--format table|jsonl|csv] [--from T] [--to T]\n"
         "                    [--limit N] [--tenant NAME] [--stats] QUERY...\n"
         "\n"
-        "Search the events stored by `vigie server` in DIR (default ./vigie-data); works\n"
+        "Search the events stored by `vigie server` in DIR (default ./vigie-data; its store/\n"
+        "subdirectory, or a store directory itself); works\n"
         "while the server runs. The newest matching events are printed first.\n"
         "\n"
         "  -d, --data DIR      data directory (default ./vigie-data)\n"
@@ -366,6 +368,18 @@ static void syntax_error(const char *err, const char *text)
 }
 
 /* Open, run, print. */
+
+/* The server keeps its store in DATA/store: accept the data directory or the store itself. */
+static const char *store_dir(const char *data, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/store/main.db", data);
+    if (access(buf, F_OK) == 0) {
+        snprintf(buf, size, "%s/store", data);
+        return buf;
+    }
+    return data;
+}
+
 static int search_run(const struct search_opts *so, const char *text, vg_time_t now)
 {
     char err[512];
@@ -374,6 +388,7 @@ static int search_run(const struct search_opts *so, const char *text, vg_time_t 
     struct vg_query_stats st = {0};
     struct out o = {.format = so->format, .f = stdout};
     struct vg_store_opts ro = {.readonly = true};
+    char path[4096];
     struct vg_query_opts qo = {
         .tenant = so->tenant, .limit = so->limit, .on_row = on_row, .ctx = &o};
     int ex = VG_EXIT_OK;
@@ -384,7 +399,8 @@ static int search_run(const struct search_opts *so, const char *text, vg_time_t 
     if (time_opt("from", so->from, now, &qo.from) != VG_EXIT_OK ||
         time_opt("to", so->to, now, &qo.to) != VG_EXIT_OK) {
         ex = VG_EXIT_USAGE;
-    } else if (vg_store_open(so->data, &ro, &s, err, sizeof(err)) != VG_OK ||
+    } else if (vg_store_open(store_dir(so->data, path, sizeof(path)), &ro, &s, err, sizeof(err)) !=
+                   VG_OK ||
                vg_query_run(q, s, &qo, &st, err, sizeof(err)) != VG_OK) {
         fprintf(stderr, "vigie search: %s\n", err);
         ex = VG_EXIT_FAIL;

@@ -264,7 +264,7 @@ static void banner(struct vg_server *s, const struct vg_server_conf *c)
         printf("\nTry:  logger -n %.*s -P %s -d 'sshd[1]: Failed password for root from "
                "203.0.113.9 port 4242 ssh2'\n",
                colon ? (int)(colon - a) : (int)strlen(a), a, colon ? colon + 1 : "514");
-        printf("      vigie search --data %s/store 'event.outcome=failure'\n", c->data_dir);
+        printf("      vigie search --data %s 'event.outcome=failure'\n", c->data_dir);
         if (c->http_listen && *c->http_listen) {
             printf("      curl -u admin:\"$(cat %s/initial-admin-password)\" "
                    "'http://%s/api/v1/alerts'\n",
