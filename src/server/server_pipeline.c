@@ -436,13 +436,11 @@ static char *sanitize(struct vg_arena *a, const char *p, size_t n)
 /* A record the decoders rejected: keep it, searchable, with the reason. */
 static int fill_unparsed(struct vg_event *ev, const char *rec, size_t len, const char *why)
 {
-    static uint32_t f_module, f_error, f_orig, f_tags;
-    if (!f_module) {
-        f_error = vg_field_intern("error.message", 13);
-        f_orig = vg_field_intern("event.original", 14);
-        f_tags = vg_field_intern("tags", 4);
-        f_module = vg_field_intern("event.module", 12);
-    }
+    /* interning is thread-safe and returns the same id every time */
+    uint32_t f_error = vg_field_intern("error.message", 13);
+    uint32_t f_orig = vg_field_intern("event.original", 14);
+    uint32_t f_tags = vg_field_intern("tags", 4);
+    uint32_t f_module = vg_field_intern("event.module", 12);
     vg_event_reset(ev);
     size_t keep = VG_MIN(len, (size_t)64 << 10);
     char *s = sanitize(ev->arena, rec, keep);
