@@ -271,6 +271,14 @@ static int start_api(struct vg_server *s, char *err, size_t errsz)
         .max_wait_ms = c->http_ingest_wait_s ? c->http_ingest_wait_s * 1000 : -1,
     };
     char e[512];
+    bool loopback = !strncmp(c->http_listen, "127.", 4) || !strncmp(c->http_listen, "[::1]", 5) ||
+                    !strncmp(c->http_listen, "localhost:", 10);
+    if (!loopback && !ao.tls_cert) {
+        VG_WARN("http",
+                "the API listens on %s without TLS: passwords and tokens cross the "
+                "network in clear (set http.tls_cert and http.tls_key)",
+                c->http_listen);
+    }
     int rc = vg_api_create(&ao, &s->api, e, sizeof(e));
     if (rc != VG_OK) {
         snprintf(err, errsz, "http: %s", e);
