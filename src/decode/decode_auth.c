@@ -157,6 +157,24 @@ static void pam_kv(struct vg_dctx *c, const char *m, size_t n)
     }
 }
 
+/* "deploy(uid=1000)" (systemd-era pam_unix session lines) → user.name "deploy", user.id
+ * "1000"; the capture is trimmed to the name before the pattern's fields are added. */
+static void pam_user_uid(struct vg_dctx *c, struct vg_caps *caps)
+{
+    const char *u = caps->s[VG_CAP_USER];
+    size_t n = caps->n[VG_CAP_USER];
+    const char *open = n ? memchr(u, '(', n) : NULL;
+    if (!open || u[n - 1] != ')' || open == u) {
+        return;
+    }
+    const char *id = open + 1;
+    size_t il = (size_t)(u + n - 1 - id);
+    if (vg_dec_starts(id, il, "uid=")) {
+        vg_dctx_str(c, VG_DF(USER_ID), id + 4, il - 4);
+    }
+    caps->n[VG_CAP_USER] = (size_t)(open - u);
+}
+
 int vg_dec_pam(struct vg_dctx *c)
 {
     struct vg_caps caps;
@@ -175,6 +193,7 @@ int vg_dec_pam(struct vg_dctx *c)
     n -= off;
     const struct vg_dpattern *row =
         vg_dec_pmatch_table(pam_rows, VG_ARRAY_LEN(pam_rows), m, n, &caps);
+    pam_user_uid(c, &caps);
     vg_dctx_pattern(c, row, &caps);
     const char *semi = memchr(m, ';', n);
     if (semi) {

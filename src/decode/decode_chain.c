@@ -420,6 +420,33 @@ static int run_chain(struct vg_decoder *d, struct vg_dctx *c)
     return rc;
 }
 
+/* Unwrap syslog's "message repeated N times: [ msg]" (rsyslog's reduction of repeated
+ * lines) so every decoder sees the inner message; N goes to event.repeat_count. The message
+ * field keeps the text as written. */
+static void unwrap_repeated(struct vg_dctx *c)
+{
+    static const char head[] = "message repeated ";
+    const char *m = c->msg;
+    size_t n = c->mlen, i = sizeof(head) - 1;
+    uint32_t count = 0;
+    if (n < i + 11 || memcmp(m, head, i) != 0 || m[n - 1] != ']') {
+        return;
+    }
+    while (i < n && i < sizeof(head) - 1 + 9 && vg_dec_digit(m[i])) { /* 9 digits: no overflow */
+        count = count * 10 + (uint32_t)(m[i++] - '0');
+    }
+    if (count == 0 || !vg_dec_starts(m + i, n - i, " times: [")) {
+        return;
+    }
+    i += 9;
+    while (i < n - 1 && m[i] == ' ') {
+        i++;
+    }
+    c->msg = m + i;
+    c->mlen = n - 1 - i;
+    c->repeated = count;
+}
+
 static void ctx_init(struct vg_decoder *d, struct vg_dctx *c, struct vg_event *ev)
 {
     memset(c, 0, sizeof(*c));
@@ -497,6 +524,9 @@ static int decode_record(struct vg_decoder *d, const char *rec, size_t len, stru
     }
     c.msg = c.has_hdr ? c.hdr.msg : rec;
     c.mlen = c.has_hdr ? c.hdr.msg_len : len;
+    if (c.has_hdr) {
+        unwrap_repeated(&c);
+    }
     ev->raw = rec;
     ev->raw_len = len;
     rc = parse_json(d, &c);

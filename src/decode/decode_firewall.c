@@ -10,6 +10,26 @@
 
 /* ---------------------------------------------------------------- netfilter */
 
+/* Length of a kernel uptime stamp "[12345.678] " at m[0] (brackets and the space after it), 0
+ * if m does not start with one: UFW's "[UFW BLOCK]" must stay the log prefix when the kernel
+ * printed no uptime. */
+static size_t nf_uptime(const char *m, size_t n)
+{
+    size_t i = 1;
+    bool dot = false;
+    if (n == 0 || m[0] != '[') {
+        return 0;
+    }
+    while (i < n && i < 24 && (m[i] == ' ' || m[i] == '.' || vg_dec_digit(m[i]))) {
+        dot |= m[i] == '.';
+        i++;
+    }
+    if (!dot || i + 1 >= n || m[i] != ']' || m[i + 1] != ' ') {
+        return 0;
+    }
+    return i + 2;
+}
+
 /* Offset of "IN=" that starts the netfilter fields (at 0, after a space, ']' or ')'). */
 static size_t nf_start(const char *m, size_t n)
 {
@@ -42,11 +62,7 @@ int vg_dec_netfilter(struct vg_dctx *c)
         return VG_DECLINED;
     }
     vg_dctx_claim(c, VG_EK_LINUX);
-    size_t ps = 0;
-    if (m[0] == '[') {
-        size_t e = vg_dec_find(m, at, "] ");
-        ps = e < at && e < 20 ? e + 2 : 0; /* kernel uptime "[12345.678] " */
-    }
+    size_t ps = nf_uptime(m, at);
     size_t pe = at;
     while (pe > ps && m[pe - 1] == ' ') {
         pe--;

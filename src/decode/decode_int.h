@@ -40,6 +40,7 @@
     X(EVENT_SEVERITY, "event.severity")                                                            \
     X(EVENT_PROVIDER, "event.provider")                                                            \
     X(EVENT_DURATION, "event.duration")                                                            \
+    X(EVENT_REPEAT_COUNT, "event.repeat_count")                                                    \
     X(HOST_NAME, "host.name")                                                                      \
     X(HOST_IP, "host.ip")                                                                          \
     X(USER_NAME, "user.name")                                                                      \
@@ -225,8 +226,9 @@ struct vg_dctx {
     size_t mlen;
     bool has_hdr;
     bool claimed;
-    bool sd_done;     /* the decoder consumed the RFC 5424 structured data itself */
-    bool own_process; /* process.* describe another process than the syslog sender */
+    bool sd_done;      /* the decoder consumed the RFC 5424 structured data itself */
+    bool own_process;  /* process.* describe another process than the syslog sender */
+    uint32_t repeated; /* N of syslog's "message repeated N times: [ msg]", msg unwrapped */
     struct vg_syslog_hdr hdr;
     const struct vg_json *doc; /* msg parsed as a JSON object, else NULL */
     int year;                  /* for timestamps without one */

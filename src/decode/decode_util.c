@@ -101,6 +101,9 @@ void vg_dctx_claim(struct vg_dctx *c, enum vg_event_kind kind)
         }
     }
     vg_dctx_str(c, VG_DF(MSGID), h->msgid, h->msgid_len);
+    if (c->repeated) {
+        vg_dctx_int(c, VG_DF(EVENT_REPEAT_COUNT), c->repeated);
+    }
     if (h->sd_len && !c->sd_done) {
         add_sd_params(c);
     }

@@ -773,6 +773,76 @@ VG_TEST(netfilter_needs_in_within_its_window)
     CHECK(get("log.prefix") == NULL);
 }
 
+VG_TEST(netfilter_prefix_without_uptime)
+{
+    /* a leading "[UFW BLOCK]" was taken for the kernel's "[12345.678]" uptime when the kernel
+     * printed none, and the prefix (with the outcome drawn from it) was lost */
+    static const char *const lines[] = {
+        "Nov 29 10:00:00 host kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:11 SRC=203.0.113.5 "
+        "DST=10.0.0.2 LEN=60 PROTO=TCP SPT=4444 DPT=22 SYN",
+        "Nov 29 10:00:00 host kernel: [ 1234.5678] [UFW BLOCK] IN=eth0 OUT= MAC=00:11 "
+        "SRC=203.0.113.5 DST=10.0.0.2 LEN=60 PROTO=TCP SPT=4444 DPT=22 SYN",
+        "Nov 29 10:00:00 host kernel: [1234.5678] [UFW BLOCK] IN=eth0 OUT= MAC=00:11 "
+        "SRC=203.0.113.5 DST=10.0.0.2 LEN=60 PROTO=TCP SPT=4444 DPT=22 SYN",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        CHECK_EQ_INT(run(lines[i]), VG_OK);
+        CHECK_STR(get("event.module"), "netfilter");
+        CHECK_STR(get("log.prefix"), "[UFW BLOCK]");
+        CHECK_STR(get("event.outcome"), "failure");
+        CHECK_STR(get("source.ip"), "203.0.113.5");
+        CHECK_STR(get("destination.port"), "22");
+    }
+    /* an uptime with no prefix after it leaves no prefix */
+    CHECK_EQ_INT(run("Nov 29 10:00:00 host kernel: [ 1234.5678] IN=eth0 OUT= SRC=203.0.113.5 "
+                     "DST=10.0.0.2 PROTO=TCP SPT=4444 DPT=22"),
+                 VG_OK);
+    CHECK_STR(get("event.module"), "netfilter");
+    CHECK(get("log.prefix") == NULL);
+}
+
+VG_TEST(repeated_message_decoded_as_inner)
+{
+    /* rsyslog folds repeats into "message repeated N times: [ msg]"; decoders saw the wrapper
+     * and matched nothing */
+    CHECK_EQ_INT(run("Nov 29 10:00:00 host sshd[123]: message repeated 3 times: [ Failed "
+                     "password for root from 203.0.113.5 port 4242 ssh2]"),
+                 VG_OK);
+    CHECK_STR(get("event.module"), "sshd");
+    CHECK_STR(get("event.action"), "ssh_login");
+    CHECK_STR(get("event.outcome"), "failure");
+    CHECK_STR(get("user.name"), "root");
+    CHECK_STR(get("source.ip"), "203.0.113.5");
+    CHECK_STR(get("source.port"), "4242");
+    CHECK_STR(get("event.repeat_count"), "3");
+    CHECK_STR(get("message"), "message repeated 3 times: [ Failed password for root from "
+                              "203.0.113.5 port 4242 ssh2]");
+    /* not the wrapper: no count, and the text is left alone */
+    CHECK_EQ_INT(run("Nov 29 10:00:00 host sshd[123]: message repeated many times: [ x]"), VG_OK);
+    CHECK(get("event.repeat_count") == NULL);
+    CHECK_EQ_INT(run("Nov 29 10:00:00 host sshd[123]: Failed password for root from "
+                     "203.0.113.5 port 4242 ssh2"),
+                 VG_OK);
+    CHECK(get("event.repeat_count") == NULL);
+}
+
+VG_TEST(pam_session_user_with_uid)
+{
+    /* "deploy(uid=1000)" was taken whole as the user name */
+    CHECK_EQ_INT(run("Nov 29 10:00:00 host sshd[123]: pam_unix(sshd:session): session opened "
+                     "for user deploy(uid=1000) by (uid=0)"),
+                 VG_OK);
+    CHECK_STR(get("event.module"), "pam");
+    CHECK_STR(get("event.action"), "session_opened");
+    CHECK_STR(get("user.name"), "deploy");
+    CHECK_STR(get("user.id"), "1000");
+    CHECK_EQ_INT(run("Nov 29 10:00:00 host sshd[123]: pam_unix(sshd:session): session opened "
+                     "for user deploy by (uid=0)"),
+                 VG_OK);
+    CHECK_STR(get("user.name"), "deploy");
+    CHECK(get("user.id") == NULL);
+}
+
 VG_TEST(many_documents_on_one_line)
 {
     /* each further document used to re-check the whole rest of the line: quadratic (a 1 MiB
