@@ -732,14 +732,19 @@ static void send_acks(struct vg_net *net)
 static void *committer_main(void *arg)
 {
     struct vg_net *net = arg;
+    uint64_t woken = 0; /* acks up to this seq were signalled to the I/O loop */
     while (!atomic_load(&net->stop)) {
         uint64_t want = atomic_load(&net->ack_wanted);
-        if (want > vg_journal_durable_seq(net->j)) {
-            if (vg_journal_sync(net->j, want) == VG_OK) {
-                uint64_t one = 1;
-                ssize_t w = write(net->wake, &one, sizeof(one));
-                VG_UNUSED(w);
-            }
+        /*
+         * Another thread (the pipeline, the HTTP ingest) may have made the records durable
+         * already: the I/O loop must be woken all the same, or the acks wait forever.
+         */
+        if (want > woken &&
+            (vg_journal_durable_seq(net->j) >= want || vg_journal_sync(net->j, want) == VG_OK)) {
+            uint64_t one = 1;
+            ssize_t w = write(net->wake, &one, sizeof(one));
+            VG_UNUSED(w);
+            woken = want;
         }
         usleep((useconds_t)net->o.sync_interval_ms * 1000);
     }

@@ -387,6 +387,57 @@ VG_TEST(relp_acks_after_sync)
     rig_close(&r);
 }
 
+struct syncer {
+    struct vg_journal *j;
+    atomic_bool stop;
+};
+
+static void *sync_loop(void *arg)
+{
+    struct syncer *sy = arg;
+    while (!atomic_load(&sy->stop)) {
+        vg_journal_sync(sy->j, vg_journal_next_seq(sy->j) - 1);
+    }
+    return NULL;
+}
+
+/* Another thread (the server's pipeline) syncing the journal first must not hold acks back. */
+VG_TEST(relp_acks_when_someone_else_synced)
+{
+    struct rig r;
+    if (!rig_open(&r, 0, 0)) {
+        CHECK(!"rig");
+        return;
+    }
+    struct syncer sy = {.j = r.j};
+    pthread_t th;
+    pthread_create(&th, NULL, sync_loop, &sy);
+    int fd = connect_to(vg_net_port(r.net, L_RELP), false);
+    const char *offer = "relp_version=0\nrelp_software=test\ncommands=syslog";
+    char frame[256];
+    int n = snprintf(frame, sizeof(frame), "1 open %zu %s\n", strlen(offer), offer);
+    CHECK(send_all(fd, frame, (size_t)n));
+    char rsp[256] = {0};
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    CHECK(poll(&p, 1, 3000) == 1 && recv(fd, rsp, sizeof(rsp) - 1, 0) > 0);
+    uint64_t max_tx = 0;
+    for (int round = 0; round < 50; round++) { /* small bursts: each may be synced by sy */
+        struct vg_sbuf s = {0};
+        for (int i = 0; i < 3; i++) {
+            int tx = 2 + round * 3 + i;
+            vg_sbuf_printf(&s, "%d syslog 13 <13>burst %03d\n", tx, tx % 1000);
+        }
+        CHECK(send_all(fd, s.p, s.len));
+        CHECK_EQ_INT(relp_read_acks(fd, 3, &max_tx), 3);
+        vg_sbuf_fini(&s);
+    }
+    CHECK_EQ_INT(max_tx, 151);
+    atomic_store(&sy.stop, true);
+    pthread_join(th, NULL);
+    close(fd);
+    rig_close(&r);
+}
+
 VG_TEST(tls_syslog)
 {
     struct rig r;

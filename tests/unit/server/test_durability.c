@@ -187,7 +187,7 @@ static void *relp_client(void *arg)
             continue;
         }
         uint32_t sent = 0, acks = 0, next = 0;
-        for (;;) {
+        while (!atomic_load(&c->quit)) {
             while (next < c->n && c->acked[next]) {
                 next++;
             }
