@@ -491,4 +491,29 @@ struct vg_w3c_state *vg_decoder_w3c(struct vg_decoder *d);
 /* Syslog message decoders that need the Windows helpers of decode_winjson.c. */
 int vg_winjson_decode_any(struct vg_dctx *c, const struct vg_json *doc);
 
+/*
+ * One RFC 5424 SD-ELEMENT `[id k="v" ...]` starting at p[i] == '[' (quotes and backslash
+ * escapes respected): returns the index of its closing ']' (n when unterminated) and sets
+ * *params to where its parameters begin (the closing index when it has none).
+ */
+static inline size_t vg_sd_element(const char *p, size_t n, size_t i, size_t *params)
+{
+    size_t s = i;
+    bool inq = false;
+    while (i < n && (inq || p[i] != ']')) {
+        if (p[i] == '\\' && i + 1 < n) {
+            i++;
+        } else if (p[i] == '"') {
+            inq = !inq;
+        }
+        i++;
+    }
+    size_t id_end = s + 1;
+    while (id_end < i && p[id_end] != ' ') {
+        id_end++;
+    }
+    *params = id_end;
+    return i;
+}
+
 #endif /* VG_DECODE_INT_H */

@@ -285,20 +285,8 @@ static int decode_5424(struct vg_event *ev, const char *p, size_t n)
         i++;
     } else {
         while (i < n && p[i] == '[' && rc == VG_OK) {
-            size_t sd = i;
-            bool inq = false;
-            while (i < n && (inq || p[i] != ']')) {
-                if (p[i] == '\\' && i + 1 < n) {
-                    i++;
-                } else if (p[i] == '"') {
-                    inq = !inq;
-                }
-                i++;
-            }
-            size_t id_end = sd + 1;
-            while (id_end < i && p[id_end] != ' ') {
-                id_end++;
-            }
+            size_t id_end;
+            i = vg_sd_element(p, n, i, &id_end);
             if (id_end < i) {
                 rc = parse_kv(ev, p + id_end, i - id_end, false);
             }

@@ -51,20 +51,8 @@ static void add_sd_params(struct vg_dctx *c)
     const char *p = c->hdr.sd;
     size_t n = c->hdr.sd_len, i = 0;
     while (i < n && p[i] == '[') {
-        size_t s = i;
-        bool inq = false;
-        while (i < n && (inq || p[i] != ']')) {
-            if (p[i] == '\\' && i + 1 < n) {
-                i++;
-            } else if (p[i] == '"') {
-                inq = !inq;
-            }
-            i++;
-        }
-        size_t id_end = s + 1;
-        while (id_end < i && p[id_end] != ' ') {
-            id_end++;
-        }
+        size_t id_end;
+        i = vg_sd_element(p, n, i, &id_end);
         if (id_end < i) {
             vg_dctx_kv(c, p + id_end, i - id_end, ' ', NULL, false);
         }
