@@ -12,6 +12,7 @@
  * (built by an earlier --keep run) without rebuilding. Temporary data lives under /tmp and is
  * removed unless --keep.
  */
+#include "bench_util.h"
 #include "bench_gen.h"
 #include "query/query.h"
 
@@ -28,30 +29,6 @@ struct opts {
     const char *dir;
     bool keep, reuse;
 };
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char p[4096];
-        struct stat st;
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rm_tree(p);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int build(const struct opts *o, const char *dir)
 {

@@ -12,6 +12,7 @@
  * volume (the raw lines plus one newline each, i.e. the size of the log files).
  * --keys gives every event a dedupe key (the cost of exactly-once with sender keys).
  */
+#include "bench_util.h"
 #include "bench_gen.h"
 #include "store/store.h"
 
@@ -73,30 +74,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
         }
     }
     return o->batch && o->events && o->days > 0 ? 0 : -1;
-}
-
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char p[4096];
-        struct stat st;
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rm_tree(p);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 int main(int argc, char **argv)
