@@ -36,6 +36,8 @@ enum vg_status {
     VG_EEXIST = -11,       /* already exists */
     VG_EOF = -12,          /* clean end of input */
     VG_ENOSPC = -13,       /* no space left on the device: stop intake, retry when space returns */
+    VG_ETIMEOUT = -14,     /* a deadline passed before the work finished */
+    VG_EDENIED = -15,      /* refused: not permitted, or an approval was denied */
 };
 
 /* Human-readable text for a status code; never NULL. */

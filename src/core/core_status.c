@@ -34,6 +34,10 @@ const char *vg_strerror(int status)
         return "end of input";
     case VG_ENOSPC:
         return "no space left on device";
+    case VG_ETIMEOUT:
+        return "timed out";
+    case VG_EDENIED:
+        return "denied";
     default:
         return "unknown status";
     }

@@ -246,8 +246,11 @@ struct vg_store_alert_query {
     int min_level;       /* 0: all */
     const char *rule_id; /* NULL: all */
     int64_t before_id;   /* paging: only ids below this; 0: none */
+    int64_t after_id;    /* > 0: only ids above this, in id order (oldest first): a consumer
+                            (triage) reading what was appended since its position */
+    int64_t id;          /* > 0: only the alert with this id */
     size_t limit;        /* 0: 100 */
-    /* Newest first; the alert's strings are borrowed until the callback returns. */
+    /* Newest first (id order with after_id); strings are borrowed until the callback returns. */
     int (*on_alert)(void *ctx, const struct vg_store_alert *a);
     void *ctx;
 };
@@ -263,6 +266,23 @@ int vg_store_state_put(struct vg_store *s, const char *key, const void *val, siz
                        size_t errsz);
 /* *val is allocated (vg_free; NUL-terminated for convenience); VG_ENOENT if absent. */
 int vg_store_state_get(struct vg_store *s, const char *key, char **val, size_t *len);
+
+/* ---------------------------------------------------------------- state databases */
+
+/*
+ * Other modules (triage, cases, playbook runs, audit) keep their state in their own SQLite
+ * files next to the store, configured as the store's: WAL, synchronous=NORMAL (a commit
+ * survives a process crash), a 10 s busy timeout. Open one for writing (created if needed);
+ * the connection is NOMUTEX: one thread at a time. Close with sqlite3_close.
+ */
+struct sqlite3;
+int vg_store_sqlite_open(const char *path, struct sqlite3 **out, char *err, size_t errsz);
+/* Run SQL without results; on failure err says "what: SQLite's message". */
+int vg_store_sqlite_exec(struct sqlite3 *db, const char *sql, const char *what, char *err,
+                         size_t errsz);
+/* A VG_E* status for a SQLite result code (ENOSPC detected), with err "what: message". */
+int vg_store_sqlite_fail(struct sqlite3 *db, int sqlite_rc, const char *what, char *err,
+                         size_t errsz);
 
 /* ---------------------------------------------------------------- maintenance */
 

@@ -148,6 +148,8 @@ static void alert_query_bind(sqlite3_stmt *st, const struct vg_store_alert_query
     bind_opt(st, 5, q->rule_id);
     sqlite3_bind_int64(st, 6, q->before_id > 0 ? q->before_id : INT64_MAX);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)(q->limit ? q->limit : 100));
+    sqlite3_bind_int64(st, 8, q->after_id > 0 ? q->after_id : 0);
+    sqlite3_bind_int64(st, 9, q->id);
 }
 
 int vg_store_alert_query(struct vg_store *s, const struct vg_store_alert_query *q, char *err,
@@ -159,14 +161,16 @@ int vg_store_alert_query(struct vg_store *s, const struct vg_store_alert_query *
     if (rc != VG_OK) {
         return rc;
     }
-    int src = sqlite3_prepare_v2(
-        db,
-        "SELECT id, ts, created, tenant, rule_id, title, level, tags, attack, host, user,"
-        " src_ip, dst_ip, process, event FROM alerts"
-        " WHERE (?1 IS NULL OR tenant = ?1) AND ts >= ?2 AND ts < ?3 AND level >= ?4"
-        " AND (?5 IS NULL OR rule_id = ?5) AND id < ?6"
-        " ORDER BY ts DESC, id DESC LIMIT ?7",
-        -1, &st, NULL);
+#define ALERT_QUERY                                                                                \
+    "SELECT id, ts, created, tenant, rule_id, title, level, tags, attack, host, user,"             \
+    " src_ip, dst_ip, process, event FROM alerts"                                                  \
+    " WHERE (?1 IS NULL OR tenant = ?1) AND ts >= ?2 AND ts < ?3 AND level >= ?4"                  \
+    " AND (?5 IS NULL OR rule_id = ?5) AND id < ?6 AND id > ?8 AND (?9 = 0 OR id = ?9)"
+    /* after_id reads forward by rowid (a consumer's cursor); listings are newest first */
+    const char *sql = q->after_id > 0 ? ALERT_QUERY " ORDER BY id LIMIT ?7"
+                                      : ALERT_QUERY " ORDER BY ts DESC, id DESC LIMIT ?7";
+#undef ALERT_QUERY
+    int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (src == SQLITE_OK) {
         alert_query_bind(st, q);
         while ((src = sqlite3_step(st)) == SQLITE_ROW) {

@@ -421,3 +421,28 @@ void vg_store_part_forget(struct vg_store *s, int64_t day)
         }
     }
 }
+
+int vg_store_sqlite_open(const char *path, struct sqlite3 **out, char *err, size_t errsz)
+{
+    int rc = vg_store_db_open(path, true, true, false, out, err, errsz);
+    if (rc == VG_OK) {
+        rc = vg_store_exec(*out, "PRAGMA foreign_keys=ON;", "pragma", err, errsz);
+        if (rc != VG_OK) {
+            sqlite3_close(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
+}
+
+int vg_store_sqlite_exec(struct sqlite3 *db, const char *sql, const char *what, char *err,
+                         size_t errsz)
+{
+    return vg_store_exec(db, sql, what, err, errsz);
+}
+
+int vg_store_sqlite_fail(struct sqlite3 *db, int sqlite_rc, const char *what, char *err,
+                         size_t errsz)
+{
+    return vg_store_fail(db, sqlite_rc, what, err, errsz);
+}
