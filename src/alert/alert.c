@@ -162,7 +162,9 @@ void vg_triage_destroy(struct vg_triage *t)
     vg_free(t->dec);
     vg_free(t->joins);
     vg_free(t->drules);
-    vg_free(t->dfps);
+    vg_free(t->fupd);
+    vg_free(t->clears);
+    vg_free(t->claims);
     vg_free(t->dincs);
     vg_free(t->crow);
     for (size_t i = 0; i < t->ncrits; i++) {

@@ -279,9 +279,17 @@ static int verdict_locked(struct vg_triage *t, const char *tenant, const char *a
     char *rule = NULL, obj[48];
     struct vg_sbuf detail = VG_SBUF_INIT;
     int old = 0;
-    int rc = alert_verdict_row(t, tenant, id, &rule, &old);
-    if (rc == VG_ENOENT) {
-        snprintf(err, errsz, "alert %" PRId64 " is not known to triage (yet)", id);
+    int rc = exec(t, "BEGIN IMMEDIATE", err, errsz);
+    if (rc != VG_OK) {
+        return rc;
+    }
+    rc = tx_db_dup_materialize(t, id); /* a duplicate's compact row takes a verdict as a full one */
+    rc = rc ? rc : alert_verdict_row(t, tenant, id, &rule, &old);
+    if (rc != VG_OK) {
+        tx_db_rollback(t);
+        if (rc == VG_ENOENT) {
+            snprintf(err, errsz, "alert %" PRId64 " is not known to triage (yet)", id);
+        }
         return rc;
     }
     snprintf(obj, sizeof(obj), "alert:%" PRId64, id);
@@ -290,7 +298,6 @@ static int verdict_locked(struct vg_triage *t, const char *tenant, const char *a
     vg_sbuf_adds(&detail, ",\"comment\":");
     tx_json_str(&detail, comment);
     vg_sbuf_addc(&detail, '}');
-    rc = rc ? rc : exec(t, "BEGIN IMMEDIATE", err, errsz);
     rc = rc ? rc
             : run(t,
                   "UPDATE alert_state SET verdict = ?, verdict_by = ?, verdict_at = ?, "
@@ -362,18 +369,39 @@ int vg_triage_rule_stats(struct vg_triage *t, const char *tenant,
 
 /* ---------------------------------------------------------------- incidents */
 
-void tx_incident_unindex(struct vg_triage *t, struct tx_incident *inc)
+/* Entities pointing at inc (listed or not) point nowhere; noted in t->clears for triage.db. */
+static int incident_unindex(struct vg_triage *t, struct tx_incident *inc)
 {
-    for (size_t i = 0; i < inc->nents; i++) {
-        struct tx_entity *e =
-            tx_entity_get(t, inc->tenant, inc->ents[i].type, inc->ents[i].value, false);
-        if (e && e->incident_id == inc->id) {
-            e->incident_id = 0;
+    int rc = VG_OK;
+    for (size_t i = 0; i < t->ents.cap; i++) {
+        struct tx_entity *e = t->ents.keys[i] ? t->ents.vals[i] : NULL;
+        if (!e || e->incident_id != inc->id) {
+            continue;
         }
+        e->incident_id = 0;
+        size_t tl = strlen(e->tenant), vl = strlen(e->value);
+        char *v = vg_malloc(tl + vl + 2);
+        if (!v || vg_grow(&t->clears, &t->cclears, t->nclears + 1, sizeof(*t->clears)) != VG_OK) {
+            vg_free(v);
+            rc = VG_ENOMEM;
+            continue;
+        }
+        memcpy(v, e->tenant, tl);
+        v[tl] = '\x1f'; /* row 0 entries carry their tenant */
+        memcpy(v + tl + 1, e->value, vl + 1);
+        t->clears[t->nclears].type = e->type;
+        t->clears[t->nclears++].value = v;
     }
     tx_map_del(&t->incs, (uint64_t)inc->id);
+    return rc;
 }
 
+void tx_incident_unindex(struct vg_triage *t, struct tx_incident *inc)
+{
+    incident_unindex(t, inc);
+}
+
+/* Reopened: its listed entities point at it again (noted as moves for triage.db). */
 void tx_incident_index(struct vg_triage *t, struct tx_incident *inc)
 {
     if (tx_map_put(&t->incs, (uint64_t)inc->id, inc) != VG_OK) {
@@ -383,7 +411,7 @@ void tx_incident_index(struct vg_triage *t, struct tx_incident *inc)
         struct tx_entity *e =
             tx_entity_get(t, inc->tenant, inc->ents[i].type, inc->ents[i].value, true);
         if (e) {
-            e->incident_id = inc->id;
+            tx_entity_own(inc, e);
         }
     }
 }
@@ -444,7 +472,16 @@ static int update_locked(struct vg_triage *t, const char *tenant, const char *ac
     tx_json_str(&detail, inc->verdict ? vg_triage_verdict_name(inc->verdict) : NULL);
     vg_sbuf_addc(&detail, '}');
     int rc = t->db ? exec(t, "BEGIN IMMEDIATE", err, errsz) : VG_OK;
+    /* memory first: the entity pointers it moves are written with the incident */
+    bool closing = in_mem && inc->status == TX_ST_CLOSED;
+    bool reopening = !in_mem && inc->status != TX_ST_CLOSED;
+    if (rc == VG_OK && closing) {
+        rc = incident_unindex(t, inc);
+    } else if (rc == VG_OK && reopening) {
+        tx_incident_index(t, inc); /* reopened: alerts may join it again */
+    }
     rc = rc ? rc : tx_db_incident_save(t, inc, err, errsz);
+    rc = rc ? rc : tx_db_clears_save(t, err, errsz);
     if (rc == VG_OK && t->db && inc->status == TX_ST_CLOSED && inc->verdict) {
         rc = close_alerts(t, inc, actor);
     }
@@ -453,14 +490,13 @@ static int update_locked(struct vg_triage *t, const char *tenant, const char *ac
     vg_sbuf_fini(&detail);
     if (rc != VG_OK) {
         tx_db_rollback(t);
+        for (size_t i = 0; i < t->nclears; i++) {
+            vg_free(t->clears[i].value);
+        }
+        t->nclears = 0;
         return rc;
     }
-    if (in_mem && inc->status == TX_ST_CLOSED) {
-        tx_incident_unindex(t, inc);
-        tx_incident_free(inc);
-    } else if (!in_mem && inc->status != TX_ST_CLOSED) {
-        tx_incident_index(t, inc); /* reopened: alerts may join it again */
-    } else if (!in_mem) {
+    if (closing || (!in_mem && !reopening)) { /* no longer (or never) in memory */
         tx_incident_free(inc);
     }
     return VG_OK;
@@ -499,13 +535,16 @@ int vg_triage_incident_update(struct vg_triage *t, const char *tenant, const cha
     }
     rc = rc ? rc : incident_change(inc, st, assignee, verdict, summary);
     rc = rc ? rc : update_locked(t, tenant, actor, inc, in_mem, err, errsz);
-    if (rc != VG_OK && inc && !in_mem) {
-        tx_incident_free(inc);
-    } else if (rc != VG_OK && inc) { /* memory must match the db again */
-        struct tx_incident *fresh = NULL;
-        if (tx_db_incident_load(t, NULL, id, &fresh) == VG_OK) {
-            tx_map_put(&t->incs, (uint64_t)id, fresh);
+    if (rc != VG_OK && inc) { /* memory must match the db again */
+        if (tx_map_get(&t->incs, (uint64_t)id) != inc) {
             tx_incident_free(inc);
+        }
+        if (t->db) {
+            char lerr[256];
+            tx_engine_reset(t);
+            if (tx_db_load(t, lerr, sizeof(lerr)) != VG_OK) {
+                VG_ERR("triage", "%s", lerr);
+            }
         }
     }
     tx_unlock(t);

@@ -189,7 +189,7 @@ static int list_rows(struct vg_triage *t, const struct vg_api_req *req, const st
     list_bind(st, req, l);
     while (rc == VG_OK && sqlite3_step(st) == SQLITE_ROW) {
         tx_incident_free(last);
-        rc = tx_incident_from_row(st, &last);
+        rc = tx_incident_from_row(t, st, &last);
         if (rc == VG_OK) {
             vg_sbuf_adds(b, n++ ? "," : "");
             tx_incident_json(last, b);
@@ -239,8 +239,8 @@ static int timeline(struct vg_triage *t, int64_t id, struct vg_sbuf *b, int64_t 
     }
     if (sqlite3_prepare_v2(t->db,
                            "SELECT s.id, s.ts, s.rule_id, s.title, s.level, s.risk, s.verdict FROM"
-                           " incident_alerts i JOIN alert_state s ON s.id = i.alert_id WHERE"
-                           " i.incident_id = ? ORDER BY s.ts, s.id LIMIT 5000",
+                           " alert_state s WHERE s.incident_id = ? ORDER BY s.ts, s.id"
+                           " LIMIT 5000",
                            -1, &st, NULL) != SQLITE_OK) {
         return VG_EIO;
     }
@@ -480,69 +480,56 @@ static int h_verdict(void *ctx, const struct vg_api_req *req, struct vg_api_resp
     return VG_OK;
 }
 
-static void triage_row_json(sqlite3_stmt *st, int64_t dups, struct vg_sbuf *b)
+static void json_opt_str(struct vg_sbuf *b, const char *key, const char *s)
 {
-    vg_sbuf_printf(b,
-                   "{\"alert_id\":%" PRId64 ",\"rule_id\":", (int64_t)sqlite3_column_int64(st, 0));
-    tx_json_str(b, (const char *)sqlite3_column_text(st, 1));
-    vg_sbuf_adds(b, ",\"fingerprint\":");
-    tx_json_str(b, (const char *)sqlite3_column_text(st, 2));
-    const char *ids[] = {"duplicate_of", "suppressed_by", "incident_id"};
-    for (int i = 0; i < 3; i++) {
-        if (sqlite3_column_type(st, 3 + i) == SQLITE_NULL) {
-            vg_sbuf_printf(b, ",\"%s\":null", ids[i]);
-        } else {
-            vg_sbuf_printf(b, ",\"%s\":%" PRId64, ids[i], (int64_t)sqlite3_column_int64(st, 3 + i));
-        }
-    }
-    vg_sbuf_printf(b, ",\"duplicates\":%" PRId64 ",\"risk\":%.1f,\"verdict\":", dups,
-                   sqlite3_column_double(st, 6));
-    tx_json_str(b, (const char *)sqlite3_column_text(st, 7));
-    vg_sbuf_adds(b, ",\"verdict_by\":");
-    tx_json_str(b, (const char *)sqlite3_column_text(st, 8));
-    tx_json_time(b, "verdict_at", sqlite3_column_int64(st, 9), true);
-    vg_sbuf_adds(b, ",\"comment\":");
-    tx_json_str(b, (const char *)sqlite3_column_text(st, 10));
-    vg_sbuf_addc(b, '}');
+    vg_sbuf_printf(b, ",\"%s\":", key);
+    tx_json_str(b, *s ? s : NULL);
 }
 
-static int64_t dup_count(struct vg_triage *t, int64_t id)
+static void json_opt_id(struct vg_sbuf *b, const char *key, int64_t id)
 {
-    sqlite3_stmt *st = NULL;
-    int64_t n = 0;
-    if (sqlite3_prepare_v2(t->db, "SELECT COUNT(*) FROM alert_state WHERE duplicate_of = ?", -1,
-                           &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (id) {
+        vg_sbuf_printf(b, ",\"%s\":%" PRId64, key, id);
+    } else {
+        vg_sbuf_printf(b, ",\"%s\":null", key);
     }
-    sqlite3_finalize(st);
-    return n;
+}
+
+static void triage_row_json(const struct tx_alert_row *r, struct vg_sbuf *b)
+{
+    char fp[17];
+    tx_fp_hex(r->fp, fp);
+    vg_sbuf_printf(b, "{\"alert_id\":%" PRId64 ",\"rule_id\":", r->id);
+    tx_json_str(b, r->rule_id);
+    vg_sbuf_printf(b, ",\"fingerprint\":\"%s\"", fp);
+    json_opt_id(b, "duplicate_of", r->duplicate_of);
+    json_opt_id(b, "suppressed_by", r->suppressed_by);
+    json_opt_id(b, "incident_id", r->incident_id);
+    vg_sbuf_printf(b, ",\"duplicates\":%" PRId64 ",\"risk\":%.1f", r->duplicates, r->risk);
+    json_opt_str(b, "verdict", r->verdict);
+    json_opt_str(b, "verdict_by", r->verdict_by);
+    tx_json_time(b, "verdict_at", r->verdict_at, true);
+    json_opt_str(b, "comment", r->comment);
+    vg_sbuf_addc(b, '}');
 }
 
 static int h_alert_triage(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
     struct vg_triage *t = ctx;
-    sqlite3_stmt *st = NULL;
+    struct tx_alert_row *r = vg_malloc(sizeof(*r));
     int64_t id;
-    int rc = VG_ENOENT;
     if (id_param(req, resp, &id) != VG_OK) {
+        vg_free(r);
         return VG_EINVAL;
     }
+    int rc = r ? VG_OK : VG_ENOMEM;
     tx_lock(t);
-    if (t->db && sqlite3_prepare_v2(t->db,
-                                    "SELECT id, rule_id, fingerprint, duplicate_of, suppressed_by,"
-                                    " incident_id, risk, verdict, verdict_by, verdict_at, comment"
-                                    " FROM alert_state WHERE id = ? AND tenant = ?",
-                                    -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, req->tenant, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            triage_row_json(st, dup_count(t, id), &resp->body);
-            rc = VG_OK;
-        }
-    }
-    sqlite3_finalize(st);
+    rc = rc ? rc : tx_db_alert_row(t, req->tenant, id, r);
     tx_unlock(t);
+    if (rc == VG_OK) {
+        triage_row_json(r, &resp->body);
+    }
+    vg_free(r);
     return rc == VG_OK ? VG_OK : fail(resp, rc, "alert not triaged (yet) or unknown");
 }
 

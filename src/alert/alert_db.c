@@ -1,12 +1,19 @@
 /*
  * alert_db.c — DATA/triage.db: the durable side of the triage engine.
  *
- * Each batch's decisions (alert_state), incident joins (incident_alerts), changed incidents,
- * fingerprints, risk contributions, per-rule counters and the consumer position are written
- * in one transaction, so a restart neither repeats nor loses a decision. On open (and after
- * a batch is rolled back) the in-memory state is rebuilt from the same tables: open
- * incidents, entity windows (contributions within the risk/tactic windows), fingerprints
- * within their dedup windows, the exceptions and the position.
+ * Each batch commits in one transaction: a row per non-duplicate alert in alert_state (its
+ * decision, fingerprint, duplicate counter and its risk contributions encoded in one blob), a
+ * compact alert_dups row (id, first alert) per duplicate, the counters of earlier first alerts
+ * that got duplicates, incident joins of earlier alerts, changed incidents (without their
+ * entity set), the entity-set changes as one appended incident_ents row per changed incident,
+ * per-rule counters, a clock mark and the consumer position. Every hot table is appended to in
+ * key order (alert id, seq, clock), so a batch dirties few pages.
+ *
+ * On open (and after a batch is rolled back) memory is rebuilt from the same tables: open
+ * incidents with their entity sets and the entities' incident pointers (incident_ents replayed
+ * in order), then one pass over alert_state from the first alert of the oldest window (found
+ * through marks: clock -> first alert id of the batch that reached it) for the fingerprints
+ * and the entities' risk and tactic windows.
  *
  * One connection (NOMUTEX), used under the engine's mutex only.
  */
@@ -16,27 +23,27 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#define TX_SCHEMA_VERSION 2
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, val INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS alert_state(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,"
-    " rule_id TEXT NOT NULL, title TEXT, level INTEGER, ts INTEGER, fingerprint TEXT NOT NULL,"
+    " rule_id TEXT NOT NULL, title TEXT, level INTEGER, ts INTEGER, fp INTEGER NOT NULL,"
     " duplicate_of INTEGER, suppressed_by INTEGER, incident_id INTEGER, risk REAL,"
+    " tactics INTEGER, ents BLOB, dups INTEGER NOT NULL DEFAULT 0, last_ts INTEGER, win INTEGER,"
     " verdict TEXT, verdict_by TEXT, verdict_at INTEGER, comment TEXT);"
-    "CREATE INDEX IF NOT EXISTS alert_state_dup ON alert_state(duplicate_of)"
-    " WHERE duplicate_of IS NOT NULL;"
-    "CREATE TABLE IF NOT EXISTS fingerprints(fp INTEGER PRIMARY KEY, first_id INTEGER,"
-    " first_ts INTEGER, last_ts INTEGER, count INTEGER, win INTEGER);"
-    "CREATE TABLE IF NOT EXISTS contributions(tenant TEXT, type INTEGER, value TEXT,"
-    " ts INTEGER, alert_id INTEGER, risk REAL, tactics INTEGER, level INTEGER);"
-    "CREATE INDEX IF NOT EXISTS contributions_ts ON contributions(ts);"
+    "CREATE INDEX IF NOT EXISTS alert_state_incident ON alert_state(incident_id)"
+    " WHERE incident_id IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS alert_dups(id INTEGER PRIMARY KEY, dup_of INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS marks(clock INTEGER PRIMARY KEY, first_id INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS incidents(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,"
     " title TEXT, status INTEGER, severity INTEGER, risk REAL, alert_count INTEGER,"
     " first_seen INTEGER, last_seen INTEGER, created INTEGER, updated INTEGER, assignee TEXT,"
     " verdict INTEGER, summary TEXT, reason TEXT, reason_detail TEXT, trig_type INTEGER,"
-    " trig_value TEXT, tactics INTEGER, entities TEXT, techniques TEXT, links TEXT);"
-    "CREATE INDEX IF NOT EXISTS incidents_list ON incidents(tenant, risk DESC, last_seen DESC);"
-    "CREATE TABLE IF NOT EXISTS incident_alerts(incident_id INTEGER, alert_id INTEGER,"
-    " PRIMARY KEY(incident_id, alert_id)) WITHOUT ROWID;"
+    " trig_value TEXT, tactics INTEGER, techniques TEXT, links TEXT);"
+    "CREATE TABLE IF NOT EXISTS incident_ents(seq INTEGER PRIMARY KEY,"
+    " incident_id INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS incident_ents_inc ON incident_ents(incident_id);"
     "CREATE TABLE IF NOT EXISTS exceptions(id INTEGER PRIMARY KEY, tenant TEXT NOT NULL,"
     " spec TEXT NOT NULL, author TEXT, created INTEGER);"
     "CREATE TABLE IF NOT EXISTS rule_stats(tenant TEXT, rule_id TEXT, alerts INTEGER,"
@@ -45,27 +52,26 @@ static const char schema[] =
 
 enum {
     S_STATE,
-    S_JOIN_UPD,
-    S_JOIN_INS,
-    S_FP,
-    S_CONTRIB,
+    S_DUP,
+    S_FPUPD,
+    S_JOIN,
     S_RULE,
     S_INCIDENT,
+    S_INC_UPD,
+    S_IENT,
+    S_IENT_SEL,
     S_META,
+    S_MARK,
     S_N,
 };
 
 static const char *const stmt_sql[S_N] = {
-    [S_STATE] = "INSERT OR IGNORE INTO alert_state(id, tenant, rule_id, title, level, ts,"
-                " fingerprint, duplicate_of, suppressed_by, incident_id, risk)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [S_JOIN_UPD] = "UPDATE alert_state SET incident_id = ?1 WHERE id = ?2 AND incident_id IS NULL",
-    [S_JOIN_INS] = "INSERT OR IGNORE INTO incident_alerts(incident_id, alert_id) SELECT ?1, ?2"
-                   " WHERE EXISTS (SELECT 1 FROM alert_state WHERE id = ?2 AND incident_id = ?1)",
-    [S_FP] = "INSERT OR REPLACE INTO fingerprints(fp, first_id, first_ts, last_ts, count, win)"
-             " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_CONTRIB] = "INSERT INTO contributions(tenant, type, value, ts, alert_id, risk, tactics,"
-                  " level) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_STATE] = "INSERT OR IGNORE INTO alert_state(id, tenant, rule_id, title, level, ts, fp,"
+                " suppressed_by, incident_id, risk, tactics, ents, dups, last_ts, win)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [S_DUP] = "INSERT OR IGNORE INTO alert_dups(id, dup_of) VALUES(?1, ?2)",
+    [S_FPUPD] = "UPDATE alert_state SET dups = ?2, last_ts = ?3 WHERE id = ?1",
+    [S_JOIN] = "UPDATE alert_state SET incident_id = ?1 WHERE id = ?2 AND incident_id IS NULL",
     [S_RULE] = "INSERT INTO rule_stats(tenant, rule_id, alerts, duplicates, suppressed, tp,"
                " benign, fp) VALUES(?1, ?2, ?3, ?4, ?5, 0, 0, 0) ON CONFLICT(tenant, rule_id)"
                " DO UPDATE SET alerts = alerts + excluded.alerts,"
@@ -73,16 +79,56 @@ static const char *const stmt_sql[S_N] = {
                " suppressed = suppressed + excluded.suppressed",
     [S_INCIDENT] = "INSERT OR REPLACE INTO incidents(" TX_INCIDENT_COLS ", title) VALUES(?1, ?2,"
                    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-                   " ?19, ?20, ?21, ?22)",
+                   " ?19, ?20, ?21)",
+    [S_INC_UPD] = "UPDATE incidents SET status = ?3, severity = ?4, risk = ?5, alert_count = ?6,"
+                  " first_seen = ?7, last_seen = ?8, created = ?9, updated = ?10, assignee = ?11,"
+                  " verdict = ?12, summary = ?13, reason = ?14, reason_detail = ?15,"
+                  " trig_type = ?16, trig_value = ?17, tactics = ?18, techniques = ?19,"
+                  " links = ?20, title = ?21 WHERE id = ?1 AND tenant = ?2",
+    [S_IENT] = "INSERT INTO incident_ents(seq, incident_id, data) VALUES(?1, ?2, ?3)",
+    [S_IENT_SEL] = "SELECT seq, data FROM incident_ents WHERE incident_id = ?1 ORDER BY seq",
     [S_META] = "INSERT OR REPLACE INTO meta(key, val) VALUES(?1, ?2)",
+    [S_MARK] = "INSERT OR IGNORE INTO marks(clock, first_id) VALUES(?1, ?2)",
 };
 
 /* ---------------------------------------------------------------- open */
 
+/* A file of the first development layout (JSON entity lists, a row per contribution). */
+static int check_version(struct vg_triage *t, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1, old = 0;
+    if (sqlite3_prepare_v2(t->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (v == 0 &&
+        sqlite3_prepare_v2(t->db, "SELECT 1 FROM sqlite_master WHERE name = 'contributions'", -1,
+                           &st, NULL) == SQLITE_OK) {
+        old = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    if (v < 0 || old || v > TX_SCHEMA_VERSION) {
+        snprintf(err, errsz,
+                 "%s: triage.db layout %d is not the one of this build (%d): move the file away"
+                 " to triage again from the store",
+                 t->db_path, old ? 1 : v, TX_SCHEMA_VERSION);
+        return VG_EINVAL;
+    }
+    return VG_OK;
+}
+
 int tx_db_open(struct vg_triage *t, char *err, size_t errsz)
 {
     int rc = vg_store_sqlite_open(t->db_path, &t->db, err, errsz);
+    rc = rc ? rc : check_version(t, err, errsz);
     rc = rc ? rc : vg_store_sqlite_exec(t->db, schema, "triage.db schema", err, errsz);
+    /* checkpoints every 64 MiB of WAL rather than 16: a batch rewrites the same incident pages */
+    rc = rc ? rc
+            : vg_store_sqlite_exec(t->db,
+                                   "PRAGMA user_version = 2; PRAGMA wal_autocheckpoint = 16000",
+                                   "triage.db", err, errsz);
     for (int i = 0; rc == VG_OK && i < S_N; i++) {
         int src = sqlite3_prepare_v3(t->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                      &t->stmts[i], NULL);
@@ -101,6 +147,7 @@ void tx_db_close(struct vg_triage *t)
     }
     sqlite3_close(t->db);
     t->db = NULL;
+    vg_sbuf_fini(&t->enc);
 }
 
 /* ---------------------------------------------------------------- transactions */
@@ -123,12 +170,11 @@ void tx_db_rollback(struct vg_triage *t)
     }
 }
 
-/* Step a bound statement once and reset it. */
+/* Step a bound statement once and reset it (bindings are all rebound by the callers). */
 static int step(struct vg_triage *t, sqlite3_stmt *st, const char *what, char *err, size_t errsz)
 {
     int src = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     return src == SQLITE_DONE || src == SQLITE_ROW
                ? VG_OK
                : vg_store_sqlite_fail(t->db, src, what, err, errsz);
@@ -152,27 +198,104 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
     }
 }
 
+/* ---------------------------------------------------------------- blob encoding */
+
+/* A string as a varint length and its bytes. */
+static void enc_str(struct vg_sbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    uint8_t v[10];
+    size_t k = 0;
+    for (size_t x = n; k == 0 || x; x >>= 7) {
+        v[k++] = (uint8_t)((x & 0x7f) | (x >> 7 ? 0x80 : 0));
+    }
+    vg_sbuf_add(b, v, k);
+    vg_sbuf_add(b, s, n);
+}
+
+struct dec {
+    const uint8_t *p, *end;
+};
+
+/* The next string of d into buf (NUL-terminated). false at the end or on damage. */
+static bool dec_str(struct dec *d, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (int shift = 0;; shift += 7) {
+        if (d->p >= d->end || shift > 28) {
+            return false;
+        }
+        uint8_t c = *d->p++;
+        n |= (size_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            break;
+        }
+    }
+    if (n >= size || n > (size_t)(d->end - d->p)) {
+        return false;
+    }
+    memcpy(buf, d->p, n);
+    buf[n] = '\0';
+    d->p += n;
+    return true;
+}
+
+/* An alert's contributions: per entity, type (1 byte), risk (float, 4 bytes), value. */
+static void enc_contribs(struct vg_triage *t, const struct tx_decision *d)
+{
+    vg_sbuf_reset(&t->enc);
+    for (size_t i = d->crow0; i < d->crow0 + d->ncrow; i++) {
+        const struct contrib_row *r = &t->crow[i];
+        vg_sbuf_addc(&t->enc, (char)r->e->type);
+        vg_sbuf_add(&t->enc, &r->c.risk, sizeof(r->c.risk));
+        enc_str(&t->enc, r->e->value);
+    }
+}
+
 /* ---------------------------------------------------------------- batch rows */
+
+static int write_state(struct vg_triage *t, const struct tx_decision *d, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = t->stmts[S_STATE];
+    enc_contribs(t, d);
+    if (t->enc.err) {
+        return VG_ENOMEM;
+    }
+    sqlite3_bind_int64(st, 1, d->a->id);
+    bind_text(st, 2, d->a->tenant && *d->a->tenant ? d->a->tenant : "default");
+    bind_text(st, 3, d->a->rule_id ? d->a->rule_id : "");
+    bind_text(st, 4, d->a->title);
+    sqlite3_bind_int(st, 5, d->a->level);
+    sqlite3_bind_int64(st, 6, d->ts);
+    sqlite3_bind_int64(st, 7, (int64_t)d->fp);
+    bind_id(st, 8, d->suppressed_by);
+    bind_id(st, 9, d->incident_id);
+    sqlite3_bind_double(st, 10, d->risk);
+    sqlite3_bind_int(st, 11, d->tactics);
+    if (t->enc.len) {
+        sqlite3_bind_blob(st, 12, t->enc.p, (int)t->enc.len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 12);
+    }
+    sqlite3_bind_int64(st, 13, d->f ? d->f->count - 1 : d->dups);
+    sqlite3_bind_int64(st, 14, d->f ? d->f->last_ts : d->last_ts);
+    sqlite3_bind_int64(st, 15, d->win);
+    return step(t, st, "alert_state", err, errsz);
+}
 
 static int write_decisions(struct vg_triage *t, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = t->stmts[S_STATE];
+    sqlite3_stmt *dup = t->stmts[S_DUP];
     for (size_t i = 0; i < t->ndec; i++) {
         const struct tx_decision *d = &t->dec[i];
-        char fp[17];
-        tx_fp_hex(d->fp, fp);
-        sqlite3_bind_int64(st, 1, d->a->id);
-        bind_text(st, 2, d->a->tenant && *d->a->tenant ? d->a->tenant : "default");
-        bind_text(st, 3, d->a->rule_id ? d->a->rule_id : "");
-        bind_text(st, 4, d->a->title);
-        sqlite3_bind_int(st, 5, d->a->level);
-        sqlite3_bind_int64(st, 6, d->a->ts);
-        sqlite3_bind_text(st, 7, fp, 16, SQLITE_TRANSIENT);
-        bind_id(st, 8, d->dup_of);
-        bind_id(st, 9, d->suppressed_by);
-        bind_id(st, 10, d->incident_id);
-        sqlite3_bind_double(st, 11, d->risk);
-        int rc = step(t, st, "alert_state", err, errsz);
+        int rc;
+        if (d->dup_of) {
+            sqlite3_bind_int64(dup, 1, d->a->id);
+            sqlite3_bind_int64(dup, 2, d->dup_of);
+            rc = step(t, dup, "alert_dups", err, errsz);
+        } else {
+            rc = write_state(t, d, err, errsz);
+        }
         if (rc != VG_OK) {
             return rc;
         }
@@ -180,59 +303,24 @@ static int write_decisions(struct vg_triage *t, char *err, size_t errsz)
     return VG_OK;
 }
 
-static int write_joins(struct vg_triage *t, char *err, size_t errsz)
+/* Duplicate counters of first alerts of earlier batches; joins of earlier alerts. */
+static int write_updates(struct vg_triage *t, char *err, size_t errsz)
 {
-    for (size_t i = 0; i < t->njoins; i++) {
-        for (int s = S_JOIN_UPD; s <= S_JOIN_INS; s++) {
-            sqlite3_bind_int64(t->stmts[s], 1, t->joins[i].incident_id);
-            sqlite3_bind_int64(t->stmts[s], 2, t->joins[i].alert_id);
-            int rc = step(t, t->stmts[s], "incident_alerts", err, errsz);
-            if (rc != VG_OK) {
-                return rc;
-            }
-        }
+    sqlite3_stmt *st = t->stmts[S_FPUPD];
+    int rc = VG_OK;
+    for (size_t i = 0; rc == VG_OK && i < t->nfupd; i++) {
+        sqlite3_bind_int64(st, 1, t->fupd[i].first_id);
+        sqlite3_bind_int64(st, 2, t->fupd[i].dups);
+        sqlite3_bind_int64(st, 3, t->fupd[i].last_ts);
+        rc = step(t, st, "alert_state duplicates", err, errsz);
     }
-    return VG_OK;
-}
-
-static int write_fps(struct vg_triage *t, char *err, size_t errsz)
-{
-    sqlite3_stmt *st = t->stmts[S_FP];
-    for (size_t i = 0; i < t->ndfps; i++) {
-        const struct tx_fp *f = t->dfps[i];
-        sqlite3_bind_int64(st, 1, (int64_t)f->fp);
-        sqlite3_bind_int64(st, 2, f->first_id);
-        sqlite3_bind_int64(st, 3, f->first_ts);
-        sqlite3_bind_int64(st, 4, f->last_ts);
-        sqlite3_bind_int64(st, 5, f->count);
-        sqlite3_bind_int64(st, 6, f->window);
-        int rc = step(t, st, "fingerprints", err, errsz);
-        if (rc != VG_OK) {
-            return rc;
-        }
+    st = t->stmts[S_JOIN];
+    for (size_t i = 0; rc == VG_OK && i < t->njoins; i++) {
+        sqlite3_bind_int64(st, 1, t->joins[i].incident_id);
+        sqlite3_bind_int64(st, 2, t->joins[i].alert_id);
+        rc = step(t, st, "alert_state join", err, errsz);
     }
-    return VG_OK;
-}
-
-static int write_contribs(struct vg_triage *t, char *err, size_t errsz)
-{
-    sqlite3_stmt *st = t->stmts[S_CONTRIB];
-    for (size_t i = 0; i < t->ncrow; i++) {
-        const struct contrib_row *r = &t->crow[i];
-        bind_text(st, 1, r->e->tenant);
-        sqlite3_bind_int(st, 2, r->e->type);
-        bind_text(st, 3, r->e->value);
-        sqlite3_bind_int64(st, 4, r->c.ts);
-        sqlite3_bind_int64(st, 5, r->c.alert_id);
-        sqlite3_bind_double(st, 6, r->c.risk);
-        sqlite3_bind_int(st, 7, r->c.tactics);
-        sqlite3_bind_int(st, 8, r->c.level);
-        int rc = step(t, st, "contributions", err, errsz);
-        if (rc != VG_OK) {
-            return rc;
-        }
-    }
-    return VG_OK;
+    return rc;
 }
 
 static int write_rules(struct vg_triage *t, char *err, size_t errsz)
@@ -261,18 +349,22 @@ static int write_meta(struct vg_triage *t, const char *key, int64_t v, char *err
     return step(t, st, "meta", err, errsz);
 }
 
-/* Rows no window needs any more (at most every 10 minutes of alert time). */
-static int prune(struct vg_triage *t, char *err, size_t errsz)
+/* The batch's clock mark (the first batch to reach a clock keeps it) and old marks' pruning. */
+static int write_mark(struct vg_triage *t, char *err, size_t errsz)
 {
-    if (t->clock - t->db_pruned < 10LL * 60 * 1000000000LL) {
+    if (!t->ndec) {
         return VG_OK;
     }
-    char sql[256];
-    int64_t keep = VG_MAX(t->o.risk_window, t->o.tactic_window);
-    snprintf(sql, sizeof(sql),
-             "DELETE FROM contributions WHERE ts < %" PRId64 ";"
-             "DELETE FROM fingerprints WHERE first_ts + win <= %" PRId64,
-             t->clock - keep, t->clock);
+    sqlite3_stmt *st = t->stmts[S_MARK];
+    sqlite3_bind_int64(st, 1, t->clock);
+    sqlite3_bind_int64(st, 2, t->dec[0].a->id);
+    int rc = step(t, st, "marks", err, errsz);
+    if (rc != VG_OK || t->clock - t->db_pruned < 10LL * 60 * 1000000000LL) {
+        return rc;
+    }
+    char sql[128];
+    int64_t keep = VG_MAX(VG_MAX(t->o.risk_window, t->o.tactic_window), t->max_win);
+    snprintf(sql, sizeof(sql), "DELETE FROM marks WHERE clock < %" PRId64, t->clock - keep);
     t->db_pruned = t->clock;
     return vg_store_sqlite_exec(t->db, sql, "triage prune", err, errsz);
 }
@@ -283,9 +375,7 @@ int tx_db_write_batch(struct vg_triage *t, char *err, size_t errsz)
         return VG_OK;
     }
     int rc = write_decisions(t, err, errsz);
-    rc = rc ? rc : write_joins(t, err, errsz);
-    rc = rc ? rc : write_fps(t, err, errsz);
-    rc = rc ? rc : write_contribs(t, err, errsz);
+    rc = rc ? rc : write_updates(t, err, errsz);
     rc = rc ? rc : write_rules(t, err, errsz);
     for (size_t i = 0; rc == VG_OK && i < t->ndincs; i++) {
         rc = tx_db_incident_save(t, t->dincs[i], err, errsz);
@@ -293,32 +383,43 @@ int tx_db_write_batch(struct vg_triage *t, char *err, size_t errsz)
     rc = rc ? rc : write_meta(t, "position", t->position, err, errsz);
     rc = rc ? rc : write_meta(t, "clock", t->clock, err, errsz);
     rc = rc ? rc : write_meta(t, "next_incident", t->next_incident, err, errsz);
-    return rc ? rc : prune(t, err, errsz);
+    if (rc == VG_OK && t->max_win_dirty) {
+        rc = write_meta(t, "max_win", t->max_win, err, errsz);
+        t->max_win_dirty = rc != VG_OK;
+    }
+    return rc ? rc : write_mark(t, err, errsz);
 }
 
 /* ---------------------------------------------------------------- incidents */
 
-static void incident_sets(const struct tx_incident *inc, struct vg_sbuf *ents,
-                          struct vg_sbuf *techs, struct vg_sbuf *links)
+/* The stored forms of the techniques and links, encoded again only after they changed. */
+static int incident_sets(struct tx_incident *inc)
 {
-    vg_sbuf_addc(ents, '[');
-    for (size_t i = 0; i < inc->nents; i++) {
-        vg_sbuf_printf(ents, "%s[%d,%d,", i ? "," : "", inc->ents[i].type, inc->ents[i].roles);
-        tx_json_str(ents, inc->ents[i].value);
-        vg_sbuf_addc(ents, ']');
+    if (inc->sets_json[0] && inc->sets_json[1]) {
+        return VG_OK;
     }
-    vg_sbuf_addc(ents, ']');
-    vg_sbuf_addc(techs, '[');
+    struct vg_sbuf techs = VG_SBUF_INIT, links = VG_SBUF_INIT;
+    vg_sbuf_addc(&techs, '[');
     for (size_t i = 0; i < inc->techniques.n; i++) {
-        vg_sbuf_adds(techs, i ? "," : "");
-        tx_json_str(techs, inc->techniques.v[i]);
+        vg_sbuf_adds(&techs, i ? "," : "");
+        tx_json_str(&techs, inc->techniques.v[i]);
     }
-    vg_sbuf_addc(techs, ']');
-    vg_sbuf_addc(links, '[');
+    vg_sbuf_addc(&techs, ']');
+    vg_sbuf_addc(&links, '[');
     for (size_t i = 0; i < inc->nlinks; i++) {
-        vg_sbuf_printf(links, "%s%" PRId64, i ? "," : "", inc->links[i]);
+        vg_sbuf_printf(&links, "%s%" PRId64, i ? "," : "", inc->links[i]);
     }
-    vg_sbuf_addc(links, ']');
+    vg_sbuf_addc(&links, ']');
+    if (techs.err || links.err) {
+        vg_sbuf_fini(&techs);
+        vg_sbuf_fini(&links);
+        return VG_ENOMEM;
+    }
+    vg_free(inc->sets_json[0]);
+    vg_free(inc->sets_json[1]);
+    inc->sets_json[0] = vg_sbuf_take(&techs, NULL);
+    inc->sets_json[1] = vg_sbuf_take(&links, NULL);
+    return inc->sets_json[0] && inc->sets_json[1] ? VG_OK : VG_ENOMEM;
 }
 
 static void bind_incident(sqlite3_stmt *st, const struct tx_incident *inc)
@@ -343,29 +444,110 @@ static void bind_incident(sqlite3_stmt *st, const struct tx_incident *inc)
     sqlite3_bind_int(st, 18, inc->tactics);
 }
 
-int tx_db_incident_save(struct vg_triage *t, const struct tx_incident *inc, char *err, size_t errsz)
+/* One incident_ents row: entries of type (1 byte), flags (1 byte), value. */
+static int write_ents_row(struct vg_triage *t, int64_t incident_id, char *err, size_t errsz)
 {
-    if (!t->db) {
+    if (t->enc.err) {
+        return VG_ENOMEM;
+    }
+    sqlite3_stmt *st = t->stmts[S_IENT];
+    sqlite3_bind_int64(st, 1, t->ent_seq++);
+    sqlite3_bind_int64(st, 2, incident_id);
+    sqlite3_bind_blob(st, 3, t->enc.p, (int)t->enc.len, SQLITE_STATIC);
+    return step(t, st, "incident_ents", err, errsz);
+}
+
+static int save_changes(struct vg_triage *t, struct tx_incident *inc, char *err, size_t errsz)
+{
+    if (!inc->nchg) {
         return VG_OK;
     }
-    struct vg_sbuf ents = VG_SBUF_INIT, techs = VG_SBUF_INIT, links = VG_SBUF_INIT;
-    struct vg_sbuf title = VG_SBUF_INIT;
-    incident_sets(inc, &ents, &techs, &links);
-    tx_incident_title(inc, &title);
-    int rc = ents.err || techs.err || links.err || title.err ? VG_ENOMEM : VG_OK;
-    if (rc == VG_OK) {
-        sqlite3_stmt *st = t->stmts[S_INCIDENT];
-        bind_incident(st, inc);
-        bind_text(st, 19, ents.p);
-        bind_text(st, 20, techs.p);
-        bind_text(st, 21, links.p);
-        bind_text(st, 22, title.p);
-        rc = step(t, st, "incidents", err, errsz);
+    vg_sbuf_reset(&t->enc);
+    for (size_t i = 0; i < inc->nchg; i++) {
+        vg_sbuf_addc(&t->enc, (char)inc->chg[i].type);
+        vg_sbuf_addc(&t->enc, (char)inc->chg[i].flags);
+        enc_str(&t->enc, inc->chg[i].value);
     }
-    vg_sbuf_fini(&ents);
-    vg_sbuf_fini(&techs);
-    vg_sbuf_fini(&links);
-    vg_sbuf_fini(&title);
+    inc->nchg = 0;
+    return write_ents_row(t, inc->id, err, errsz);
+}
+
+int tx_db_incident_save(struct vg_triage *t, struct tx_incident *inc, char *err, size_t errsz)
+{
+    if (!t->db) {
+        inc->nchg = 0;
+        return VG_OK;
+    }
+    vg_sbuf_reset(&t->enc);
+    tx_incident_title(inc, &t->enc);
+    int rc = incident_sets(inc);
+    rc = rc ? rc : t->enc.err ? VG_ENOMEM : VG_OK;
+    if (rc == VG_OK) {
+        sqlite3_stmt *st = t->stmts[inc->in_db ? S_INC_UPD : S_INCIDENT];
+        bind_incident(st, inc);
+        bind_text(st, 19, inc->sets_json[0]);
+        bind_text(st, 20, inc->sets_json[1]);
+        bind_text(st, 21, t->enc.p);
+        rc = step(t, st, "incidents", err, errsz);
+        inc->in_db = rc == VG_OK && sqlite3_changes(t->db) == 1; /* else rebuilt from the file */
+    }
+    return rc ? rc : save_changes(t, inc, err, errsz);
+}
+
+int tx_db_clears_save(struct vg_triage *t, char *err, size_t errsz)
+{
+    int rc = VG_OK;
+    if (t->db && t->nclears) {
+        vg_sbuf_reset(&t->enc);
+        for (size_t i = 0; i < t->nclears; i++) {
+            vg_sbuf_addc(&t->enc, (char)t->clears[i].type);
+            vg_sbuf_addc(&t->enc, (char)(TX_OWN | TX_UNLISTED));
+            enc_str(&t->enc, t->clears[i].value);
+        }
+        rc = write_ents_row(t, 0, err, errsz);
+    }
+    for (size_t i = 0; i < t->nclears; i++) {
+        vg_free(t->clears[i].value);
+    }
+    t->nclears = 0;
+    return rc;
+}
+
+/* Apply one incident_ents blob: fn(ctx, type, flags, value) per entry. */
+static int ents_each(const void *blob, int len,
+                     int (*fn)(void *ctx, int type, int flags, const char *value), void *ctx)
+{
+    struct dec d = {blob, (const uint8_t *)blob + (len > 0 ? len : 0)};
+    char value[1024];
+    while (d.p + 2 <= d.end) {
+        int type = d.p[0], flags = d.p[1];
+        d.p += 2;
+        if (!dec_str(&d, value, sizeof(value))) {
+            return VG_EINVAL;
+        }
+        int rc = fn(ctx, type, flags, value);
+        if (rc != VG_OK) {
+            return rc;
+        }
+    }
+    return d.p == d.end ? VG_OK : VG_EINVAL;
+}
+
+static int list_entry(void *ctx, int type, int flags, const char *value)
+{
+    return flags & TX_UNLISTED ? VG_OK : tx_incident_add_entity(ctx, type, value, flags & 0x1f);
+}
+
+int tx_db_incident_ents(struct vg_triage *t, struct tx_incident *inc)
+{
+    sqlite3_stmt *st = t->stmts[S_IENT_SEL];
+    int rc = VG_OK, src;
+    sqlite3_bind_int64(st, 1, inc->id);
+    while (rc == VG_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = ents_each(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), list_entry, inc);
+    }
+    sqlite3_reset(st);
+    inc->nchg = 0; /* what was read is written */
     return rc;
 }
 
@@ -375,37 +557,29 @@ static char *col_dup(sqlite3_stmt *st, int i)
     return s ? vg_strdup(s) : NULL;
 }
 
-/* The stored sets: entities [[type,roles,"value"],...], techniques, links. */
-static int incident_parse_sets(struct tx_incident *inc, const char *ents, const char *techs,
-                               const char *links)
+/* The stored sets: techniques, links. */
+static int incident_parse_sets(struct tx_incident *inc, const char *techs, const char *links)
 {
     struct vg_json_parser *p = vg_json_parser_create(NULL);
     struct vg_arena *ar = vg_arena_create(4096);
-    struct vg_json *d[3] = {NULL, NULL, NULL};
-    const char *src[3] = {ents ? ents : "[]", techs ? techs : "[]", links ? links : "[]"};
+    struct vg_json *d[2] = {NULL, NULL};
+    const char *src[2] = {techs ? techs : "[]", links ? links : "[]"};
     int rc = p && ar ? VG_OK : VG_ENOMEM;
-    for (int k = 0; rc == VG_OK && k < 3; k++) {
+    for (int k = 0; rc == VG_OK && k < 2; k++) {
         size_t used;
         char jerr[64];
         rc = vg_json_parse(p, ar, src[k], strlen(src[k]), &used, &d[k], jerr, sizeof(jerr));
         rc = rc == VG_OK && d[k]->type != VG_JSON_ARRAY ? VG_EINVAL : rc;
     }
     for (uint32_t i = 0; rc == VG_OK && i < d[0]->n; i++) {
-        const struct vg_json *e = &d[0]->u.items[i];
-        if (e->type == VG_JSON_ARRAY && e->n == 3 && e->u.items[2].type == VG_JSON_STRING) {
-            char *v = vg_strndup(e->u.items[2].s, e->u.items[2].n);
-            rc = v ? tx_incident_add_entity(inc, (int)e->u.items[0].u.i, v, (int)e->u.items[1].u.i)
-                   : VG_ENOMEM;
-            vg_free(v);
-        }
+        rc = tx_incident_add_technique(inc, d[0]->u.items[i].s, d[0]->u.items[i].n);
     }
     for (uint32_t i = 0; rc == VG_OK && i < d[1]->n; i++) {
-        rc = tx_incident_add_technique(inc, d[1]->u.items[i].s, d[1]->u.items[i].n);
-    }
-    for (uint32_t i = 0; rc == VG_OK && i < d[2]->n; i++) {
         rc = vg_grow(&inc->links, &inc->clinks, inc->nlinks + 1, sizeof(*inc->links));
         if (rc == VG_OK) {
-            inc->links[inc->nlinks++] = d[2]->u.items[i].u.i;
+            inc->links[inc->nlinks++] = d[1]->u.items[i].u.i;
+            vg_free(inc->sets_json[1]);
+            inc->sets_json[1] = NULL;
         }
     }
     vg_arena_destroy(ar);
@@ -413,7 +587,7 @@ static int incident_parse_sets(struct tx_incident *inc, const char *ents, const 
     return rc;
 }
 
-int tx_incident_from_row(sqlite3_stmt *st, struct tx_incident **out)
+int tx_incident_from_row(struct vg_triage *t, sqlite3_stmt *st, struct tx_incident **out)
 {
     struct tx_incident *inc = vg_calloc(1, sizeof(*inc));
     *out = NULL;
@@ -438,11 +612,12 @@ int tx_incident_from_row(sqlite3_stmt *st, struct tx_incident **out)
     inc->trig_type = (uint8_t)sqlite3_column_int(st, 15);
     inc->trig_value = col_dup(st, 16);
     inc->tactics = (uint16_t)sqlite3_column_int(st, 17);
+    inc->in_db = true;
     int rc = inc->tenant ? VG_OK : VG_ENOMEM;
     rc = rc ? rc
             : incident_parse_sets(inc, (const char *)sqlite3_column_text(st, 18),
-                                  (const char *)sqlite3_column_text(st, 19),
-                                  (const char *)sqlite3_column_text(st, 20));
+                                  (const char *)sqlite3_column_text(st, 19));
+    rc = rc ? rc : tx_db_incident_ents(t, inc);
     if (rc != VG_OK) {
         tx_incident_free(inc);
         return rc;
@@ -469,8 +644,74 @@ int tx_db_incident_load(struct vg_triage *t, const char *tenant, int64_t id,
     sqlite3_bind_int64(st, 1, id);
     bind_text(st, 2, tenant);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        rc = tx_incident_from_row(st, out);
+        rc = tx_incident_from_row(t, st, out);
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- one alert's triage */
+
+static void col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    vg_strlcpy(buf, s ? s : "", size);
+}
+
+int tx_db_alert_row(struct vg_triage *t, const char *tenant, int64_t id, struct tx_alert_row *r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = VG_ENOENT;
+    memset(r, 0, sizeof(*r));
+    if (!t->db ||
+        sqlite3_prepare_v2(
+            t->db,
+            "SELECT s.id, s.tenant, s.rule_id, s.fp, s.duplicate_of, s.dups, s.suppressed_by,"
+            " s.incident_id, s.risk, s.verdict, s.verdict_by, s.verdict_at, s.comment, 0"
+            " FROM alert_state s WHERE s.id = ?1 AND s.tenant = ?2 UNION ALL"
+            " SELECT d.id, s.tenant, s.rule_id, s.fp, d.dup_of, 0, NULL, NULL, 0, NULL, NULL,"
+            " NULL, NULL, 1 FROM alert_dups d JOIN alert_state s ON s.id = d.dup_of"
+            " WHERE d.id = ?1 AND s.tenant = ?2 AND NOT EXISTS"
+            " (SELECT 1 FROM alert_state WHERE id = ?1)",
+            -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return t->db ? VG_EIO : VG_ENOENT;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, tenant, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(st, 0);
+        col_copy(st, 1, r->tenant, sizeof(r->tenant));
+        col_copy(st, 2, r->rule_id, sizeof(r->rule_id));
+        r->fp = (uint64_t)sqlite3_column_int64(st, 3);
+        r->duplicate_of = sqlite3_column_int64(st, 4);
+        r->duplicates = sqlite3_column_int64(st, 5);
+        r->suppressed_by = sqlite3_column_int64(st, 6);
+        r->incident_id = sqlite3_column_int64(st, 7);
+        r->risk = sqlite3_column_double(st, 8);
+        col_copy(st, 9, r->verdict, sizeof(r->verdict));
+        col_copy(st, 10, r->verdict_by, sizeof(r->verdict_by));
+        r->verdict_at = sqlite3_column_int64(st, 11);
+        col_copy(st, 12, r->comment, sizeof(r->comment));
+        rc = VG_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tx_db_dup_materialize(struct vg_triage *t, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(t->db,
+                           "INSERT OR IGNORE INTO alert_state(id, tenant, rule_id, title, level,"
+                           " fp, duplicate_of, risk) SELECT d.id, s.tenant, s.rule_id, s.title,"
+                           " s.level, s.fp, d.dup_of, 0 FROM alert_dups d JOIN alert_state s ON"
+                           " s.id = d.dup_of WHERE d.id = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return VG_EIO;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : VG_EIO;
     sqlite3_finalize(st);
     return rc;
 }
@@ -494,8 +735,16 @@ static int load_meta(struct vg_triage *t)
             t->next_incident = VG_MAX(v, 1);
         } else if (!strcmp(k, "next_exception")) {
             t->next_exception = VG_MAX(v, 1);
+        } else if (!strcmp(k, "max_win")) {
+            t->max_win = v;
         }
     }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(t->db, "SELECT COALESCE(MAX(seq), 0) FROM incident_ents", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return VG_EIO;
+    }
+    t->ent_seq = (sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0) + 1;
     sqlite3_finalize(st);
     t->last_sweep = t->db_pruned = t->clock;
     return VG_OK;
@@ -537,7 +786,7 @@ static int load_exceptions(struct vg_triage *t)
     return rc;
 }
 
-/* Open incidents back in memory, their entities pointing at them. */
+/* Open incidents back in memory. */
 static int load_incidents(struct vg_triage *t)
 {
     sqlite3_stmt *st = NULL;
@@ -549,88 +798,193 @@ static int load_incidents(struct vg_triage *t)
     }
     while (rc == VG_OK && sqlite3_step(st) == SQLITE_ROW) {
         struct tx_incident *inc;
-        rc = tx_incident_from_row(st, &inc);
+        rc = tx_incident_from_row(t, st, &inc);
         if (rc == VG_OK && tx_map_put(&t->incs, (uint64_t)inc->id, inc) != VG_OK) {
             tx_incident_free(inc);
             rc = VG_ENOMEM;
         }
-        for (size_t i = 0; rc == VG_OK && i < inc->nents; i++) {
-            struct tx_entity *e =
-                tx_entity_get(t, inc->tenant, inc->ents[i].type, inc->ents[i].value, true);
-            rc = e ? VG_OK : VG_ENOMEM;
-            if (e) {
-                e->incident_id = inc->id; /* ordered by id: the newest wins */
-            }
-        }
     }
     sqlite3_finalize(st);
     return rc;
 }
 
-static int load_contribs(struct vg_triage *t)
+struct owner_ctx {
+    struct vg_triage *t;
+    struct tx_incident *inc; /* NULL: row 0 (pointers a closed incident gave up) */
+};
+
+static int owner_entry(void *ctx, int type, int flags, const char *value)
+{
+    struct owner_ctx *o = ctx;
+    if (!(flags & TX_OWN)) {
+        return VG_OK;
+    }
+    struct tx_entity *e = tx_entity_get(o->t, o->inc ? o->inc->tenant : "", type, value, !!o->inc);
+    if (o->inc && !e) {
+        return VG_ENOMEM;
+    }
+    if (e) {
+        e->incident_id = o->inc ? o->inc->id : 0;
+    }
+    return VG_OK;
+}
+
+/*
+ * The entities' incident pointers: replaying, in write order, the moves to open incidents and
+ * the pointers closed incidents gave up (moves to closed incidents are undone by the latter).
+ * Row 0 entries carry their tenant in front of the value ("tenant\x1fvalue").
+ */
+static int owner_clear(void *ctx, int type, int flags, const char *value)
+{
+    struct owner_ctx *o = ctx;
+    const char *sep = strchr(value, '\x1f');
+    char tenant[256];
+    if (!sep || (size_t)(sep - value) >= sizeof(tenant) || !(flags & TX_OWN)) {
+        return VG_OK;
+    }
+    memcpy(tenant, value, (size_t)(sep - value));
+    tenant[sep - value] = '\0';
+    struct tx_entity *e = tx_entity_get(o->t, tenant, type, sep + 1, false);
+    if (e) {
+        e->incident_id = 0;
+    }
+    return VG_OK;
+}
+
+static int load_pointers(struct vg_triage *t)
 {
     sqlite3_stmt *st = NULL;
     int rc = VG_OK;
-    vg_time_t rfloor = t->clock - t->o.risk_window, tfloor = t->clock - t->o.tactic_window;
     if (sqlite3_prepare_v2(t->db,
-                           "SELECT c.tenant, c.type, c.value, c.ts, c.alert_id, c.risk, c.tactics,"
-                           " c.level, s.incident_id FROM contributions c LEFT JOIN alert_state s"
-                           " ON s.id = c.alert_id WHERE c.ts >= ?1 ORDER BY c.rowid",
+                           "SELECT incident_id, data FROM incident_ents WHERE incident_id = 0 OR"
+                           " incident_id IN (SELECT id FROM incidents WHERE status != 2)"
+                           " ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK) {
         return VG_EIO;
     }
-    sqlite3_bind_int64(st, 1, VG_MIN(rfloor, tfloor));
     while (rc == VG_OK && sqlite3_step(st) == SQLITE_ROW) {
-        struct tx_entity *e =
-            tx_entity_get(t, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-                          (const char *)sqlite3_column_text(st, 2), true);
-        if (!e) {
-            rc = VG_ENOMEM;
-            break;
+        int64_t id = sqlite3_column_int64(st, 0);
+        struct owner_ctx o = {t, id ? tx_map_get(&t->incs, (uint64_t)id) : NULL};
+        if (id && !o.inc) {
+            continue;
         }
-        struct tx_contrib c = {.ts = sqlite3_column_int64(st, 3),
-                               .alert_id = sqlite3_column_int64(st, 4),
-                               .risk = (float)sqlite3_column_double(st, 5),
-                               .tactics = (uint16_t)sqlite3_column_int(st, 6),
-                               .level = (uint8_t)sqlite3_column_int(st, 7),
-                               .incident_id = sqlite3_column_int64(st, 8)};
-        if (c.ts >= rfloor) {
-            tx_contrib_push(e, &c);
-        }
-        for (int k = 0; k < TX_NTACTICS; k++) {
-            if ((c.tactics & (1u << k)) && c.ts >= tfloor) {
-                e->tactic_ts[k] = VG_MAX(e->tactic_ts[k], c.ts);
-            }
-        }
+        rc = ents_each(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1),
+                       id ? owner_entry : owner_clear, &o);
     }
     sqlite3_finalize(st);
     return rc;
 }
 
-static int load_fps(struct vg_triage *t)
+/* The first alert id of the oldest window still open (0: nothing to rebuild). */
+static int64_t window_floor(struct vg_triage *t)
 {
     sqlite3_stmt *st = NULL;
-    int rc = VG_OK;
+    int64_t keep =
+        VG_MAX(VG_MAX(t->o.risk_window, t->o.tactic_window), VG_MAX(t->max_win, t->o.dedup_window));
+    int64_t id = 0;
     if (sqlite3_prepare_v2(t->db,
-                           "SELECT fp, first_id, first_ts, last_ts, count, win FROM fingerprints"
-                           " WHERE first_ts + win > ?1",
+                           "SELECT first_id FROM marks WHERE clock >= ?1 ORDER BY clock LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, t->clock - keep);
+        id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    }
+    sqlite3_finalize(st);
+    return id;
+}
+
+struct contrib_ctx {
+    struct vg_triage *t;
+    const char *tenant;
+    struct tx_contrib c;
+    vg_time_t rfloor, tfloor;
+};
+
+static int contrib_entry(struct contrib_ctx *x, int type, float risk, const char *value)
+{
+    struct tx_entity *e = tx_entity_get(x->t, x->tenant, type, value, true);
+    if (!e) {
+        return VG_ENOMEM;
+    }
+    struct tx_contrib c = x->c;
+    c.risk = risk;
+    if (c.ts >= x->rfloor) {
+        tx_contrib_push(e, &c);
+    }
+    for (int k = 0; k < TX_NTACTICS; k++) {
+        if ((c.tactics & (1u << k)) && c.ts >= x->tfloor) {
+            e->tactic_ts[k] = VG_MAX(e->tactic_ts[k], c.ts);
+        }
+    }
+    return VG_OK;
+}
+
+static int contribs_each(struct contrib_ctx *x, const void *blob, int len)
+{
+    struct dec d = {blob, (const uint8_t *)blob + (len > 0 ? len : 0)};
+    char value[1024];
+    while (d.p + 1 + sizeof(float) <= d.end) {
+        int type = *d.p++;
+        float risk;
+        memcpy(&risk, d.p, sizeof(risk));
+        d.p += sizeof(risk);
+        if (!dec_str(&d, value, sizeof(value))) {
+            return VG_EINVAL;
+        }
+        int rc = contrib_entry(x, type, risk, value);
+        if (rc != VG_OK) {
+            return rc;
+        }
+    }
+    return d.p == d.end ? VG_OK : VG_EINVAL;
+}
+
+static int load_fp_row(struct vg_triage *t, sqlite3_stmt *st)
+{
+    struct tx_fp *f = tx_fp_add(t, (uint64_t)sqlite3_column_int64(st, 3));
+    if (!f) {
+        return VG_ENOMEM;
+    }
+    f->first_id = sqlite3_column_int64(st, 0);
+    f->first_ts = sqlite3_column_int64(st, 2);
+    f->count = sqlite3_column_int64(st, 8) + 1;
+    f->last_ts = sqlite3_column_int64(st, 9);
+    f->window = sqlite3_column_int64(st, 10);
+    return VG_OK;
+}
+
+/* One pass over the windows' alerts: fingerprints (the latest first alert wins) and risk. */
+static int load_alerts(struct vg_triage *t)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t floor = window_floor(t);
+    int rc = VG_OK;
+    if (!floor) {
+        return VG_OK;
+    }
+    if (sqlite3_prepare_v2(t->db,
+                           "SELECT id, tenant, ts, fp, incident_id, tactics, level, ents, dups,"
+                           " last_ts, win FROM alert_state WHERE id >= ?1 AND duplicate_of IS"
+                           " NULL ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK) {
         return VG_EIO;
     }
-    sqlite3_bind_int64(st, 1, t->clock);
+    sqlite3_bind_int64(st, 1, floor);
+    struct contrib_ctx x = {
+        .t = t, .rfloor = t->clock - t->o.risk_window, .tfloor = t->clock - t->o.tactic_window};
     while (rc == VG_OK && sqlite3_step(st) == SQLITE_ROW) {
-        struct tx_fp *f = tx_fp_add(t, (uint64_t)sqlite3_column_int64(st, 0));
-        if (!f) {
-            rc = VG_ENOMEM;
-            break;
+        rc = load_fp_row(t, st);
+        x.tenant = (const char *)sqlite3_column_text(st, 1);
+        x.c = (struct tx_contrib){.ts = sqlite3_column_int64(st, 2),
+                                  .alert_id = sqlite3_column_int64(st, 0),
+                                  .incident_id = sqlite3_column_int64(st, 4),
+                                  .tactics = (uint16_t)sqlite3_column_int(st, 5),
+                                  .level = (uint8_t)sqlite3_column_int(st, 6)};
+        if (rc == VG_OK && x.c.ts >= VG_MIN(x.rfloor, x.tfloor)) {
+            rc = contribs_each(&x, sqlite3_column_blob(st, 7), sqlite3_column_bytes(st, 7));
         }
-        f->first_id = sqlite3_column_int64(st, 1);
-        f->first_ts = sqlite3_column_int64(st, 2);
-        f->last_ts = sqlite3_column_int64(st, 3);
-        f->count = sqlite3_column_int64(st, 4);
-        f->window = sqlite3_column_int64(st, 5);
     }
     sqlite3_finalize(st);
+    tx_fp_sweep(t); /* those whose window is over, as the sweep forgets them */
     return rc;
 }
 
@@ -642,8 +996,8 @@ int tx_db_load(struct vg_triage *t, char *err, size_t errsz)
     int rc = load_meta(t);
     rc = rc ? rc : load_exceptions(t);
     rc = rc ? rc : load_incidents(t);
-    rc = rc ? rc : load_contribs(t);
-    rc = rc ? rc : load_fps(t);
+    rc = rc ? rc : load_pointers(t);
+    rc = rc ? rc : load_alerts(t);
     if (rc != VG_OK) {
         snprintf(err, errsz, "%s: rebuilding the triage state: %s (%s)", t->db_path,
                  vg_strerror(rc), sqlite3_errmsg(t->db));

@@ -260,19 +260,30 @@ int tx_mark_dirty(struct vg_triage *t, struct tx_incident *inc)
     return PUSH(t, dincs, ndincs, cdincs, inc);
 }
 
-static int fp_dirty(struct vg_triage *t, struct tx_fp *f)
+/* f's first alert is from an earlier batch: its duplicate counter is rewritten once. */
+static int fp_update(struct vg_triage *t, struct tx_fp *f)
 {
-    if (f->dirty) {
-        return VG_OK;
+    if (!f->upd_ix) {
+        struct tx_fpupd u = {f, f->first_id, 0, 0};
+        if (PUSH(t, fupd, nfupd, cfupd, u) != VG_OK) {
+            return VG_ENOMEM;
+        }
+        f->upd_ix = t->nfupd;
     }
-    f->dirty = true;
-    return PUSH(t, dfps, ndfps, cdfps, f);
+    t->fupd[f->upd_ix - 1].dups = f->count - 1;
+    t->fupd[f->upd_ix - 1].last_ts = f->last_ts;
+    return VG_OK;
 }
 
 void tx_batch_clear(struct vg_triage *t)
 {
-    for (size_t i = 0; i < t->ndfps; i++) {
-        t->dfps[i]->dirty = false;
+    for (size_t i = 0; i < t->nfupd; i++) {
+        t->fupd[i].f->upd_ix = 0;
+    }
+    for (size_t i = 0; i < t->ndec; i++) {
+        if (t->dec[i].f) {
+            t->dec[i].f->dec_ix = 0;
+        }
     }
     for (size_t i = 0; i < t->ndrules; i++) {
         struct tx_rule *r = t->drules[i];
@@ -281,8 +292,9 @@ void tx_batch_clear(struct vg_triage *t)
     }
     for (size_t i = 0; i < t->ndincs; i++) {
         t->dincs[i]->dirty = t->dincs[i]->opened = t->dincs[i]->changed = false;
+        t->dincs[i]->nchg = 0; /* written, or (memory only) never to be */
     }
-    t->ndec = t->njoins = t->ndrules = t->ndfps = t->ndincs = t->ncrow = 0;
+    t->ndec = t->njoins = t->ndrules = t->nfupd = t->ndincs = t->ncrow = 0;
 }
 
 /* ---------------------------------------------------------------- rules, fingerprints */
@@ -319,6 +331,10 @@ static struct tx_rule *rule_get(struct vg_triage *t, const char *tenant, const c
         }
         r->key = key;
         r->window = rule_window(t, rule_id);
+        if (r->window > t->max_win) {
+            t->max_win = r->window;
+            t->max_win_dirty = true;
+        }
     }
     if (!r->dirty) {
         if (PUSH(t, drules, ndrules, cdrules, r) != VG_OK) {
@@ -502,6 +518,7 @@ static int add_risk(struct tx_ctx *x)
     struct vg_triage *t = x->t;
     double base = base_risk(&t->o, x->a->level);
     vg_time_t tfloor = x->ts - t->o.tactic_window;
+    x->d->crow0 = t->ncrow;
     for (size_t i = 0; i < x->nents; i++) {
         struct tx_entity *e = x->ents[i].e;
         entity_prune(e, x->ts - t->o.risk_window);
@@ -524,6 +541,7 @@ static int add_risk(struct tx_ctx *x)
             return VG_ENOMEM;
         }
     }
+    x->d->ncrow = t->ncrow - x->d->crow0;
     return VG_OK;
 }
 
@@ -564,8 +582,10 @@ static int join_entities(struct tx_ctx *x, struct tx_incident *inc)
             e->listed_in = inc->id;
         }
         struct tx_incident *cur = e->incident_id ? tx_map_get(&x->t->incs, e->incident_id) : NULL;
-        if (!cur || cur->status == TX_ST_CLOSED || x->ts - cur->last_seen > x->t->o.group_window) {
-            e->incident_id = inc->id;
+        if ((!cur || cur->status == TX_ST_CLOSED ||
+             x->ts - cur->last_seen > x->t->o.group_window) &&
+            tx_entity_own(inc, e) != VG_OK) {
+            return VG_ENOMEM;
         }
         if (e->n > e->head && e->c[e->n - 1].alert_id == x->a->id) {
             e->c[e->n - 1].incident_id = inc->id; /* the contribution this alert just made */
@@ -586,8 +606,7 @@ static int join_alert(struct tx_ctx *x, struct tx_incident *inc)
     x->d->incident_id = inc->id;
     x->st->grouped++;
     int rc = add_techniques(inc, a->attack);
-    rc = rc ? rc : join_entities(x, inc);
-    rc = rc ? rc : record_join(x, inc, a->id);
+    rc = rc ? rc : join_entities(x, inc); /* the alert's own row carries incident_id */
     return rc ? rc : tx_mark_dirty(x->t, inc);
 }
 
@@ -605,6 +624,8 @@ static int add_link(struct tx_incident *inc, int64_t other)
         return VG_ENOMEM;
     }
     inc->links[inc->nlinks++] = other;
+    vg_free(inc->sets_json[1]);
+    inc->sets_json[1] = NULL;
     return VG_OK;
 }
 
@@ -653,12 +674,36 @@ static struct tx_decision *decision_of(struct vg_triage *t, int64_t alert_id)
     return lo < t->ndec && t->dec[lo].a->id == alert_id ? &t->dec[lo] : NULL;
 }
 
+/*
+ * An alert a new incident took from its trigger's window: its contributions to the other
+ * entities do not know it yet, so the claim is remembered while they may be in a window.
+ */
+static int claim(struct vg_triage *t, const struct tx_contrib *c, int64_t incident_id)
+{
+    struct tx_claim k = {c->ts, c->alert_id};
+    if (tx_map_put(&t->claimed, (uint64_t)c->alert_id, (void *)(uintptr_t)incident_id) != VG_OK) {
+        return VG_ENOMEM;
+    }
+    if (t->claims_head > 1024 && t->claims_head * 2 > t->nclaims) {
+        memmove(t->claims, t->claims + t->claims_head,
+                (t->nclaims - t->claims_head) * sizeof(*t->claims));
+        t->nclaims -= t->claims_head;
+        t->claims_head = 0;
+    }
+    return PUSH(t, claims, nclaims, cclaims, k);
+}
+
 /* The trigger's window alerts not yet in an incident join the new incident. */
 static int gather_window(struct tx_ctx *x, struct tx_incident *inc, struct tx_entity *trig)
 {
     for (size_t i = trig->head; i < trig->n; i++) {
         struct tx_contrib *c = &trig->c[i];
         if (c->incident_id || c->alert_id == x->a->id) {
+            continue;
+        }
+        uintptr_t had = (uintptr_t)tx_map_get(&x->t->claimed, (uint64_t)c->alert_id);
+        if (had) { /* another entity's incident took it */
+            c->incident_id = (int64_t)had;
             continue;
         }
         c->incident_id = inc->id;
@@ -668,9 +713,11 @@ static int gather_window(struct tx_ctx *x, struct tx_incident *inc, struct tx_en
         inc->first_seen = VG_MIN(inc->first_seen, c->ts);
         struct tx_decision *d = decision_of(x->t, c->alert_id);
         if (d && !d->incident_id) {
-            d->incident_id = inc->id;
+            d->incident_id = inc->id; /* in this batch: its row carries it */
+        } else if (!d && record_join(x, inc, c->alert_id) != VG_OK) {
+            return VG_ENOMEM;
         }
-        if (record_join(x, inc, c->alert_id) != VG_OK) {
+        if (claim(x->t, c, inc->id) != VG_OK) {
             return VG_ENOMEM;
         }
     }
@@ -714,7 +761,7 @@ static int open_incident(struct tx_ctx *x, struct tx_entity *trig, bool by_risk)
     }
     int rc = tx_incident_add_entity(inc, trig->type, trig->value, 0);
     rc = rc ? rc : gather_window(x, inc, trig);
-    trig->incident_id = inc->id;
+    rc = rc ? rc : tx_entity_own(inc, trig);
     return rc ? rc : join_alert(x, inc);
 }
 
@@ -787,7 +834,7 @@ static int dedup(struct tx_ctx *x, struct tx_rule *r, bool *dup)
 {
     struct vg_triage *t = x->t;
     struct tx_fp *f = tx_fp_add(t, x->d->fp);
-    if (!f || fp_dirty(t, f) != VG_OK) {
+    if (!f) {
         return VG_ENOMEM;
     }
     int64_t age = x->ts - f->first_ts;
@@ -798,12 +845,22 @@ static int dedup(struct tx_ctx *x, struct tx_rule *r, bool *dup)
         x->d->dup_of = f->first_id;
         r->dups++;
         x->st->duplicates++;
-        return VG_OK;
+        return f->dec_ix || !t->db ? VG_OK : fp_update(t, f);
     }
+    if (f->dec_ix) { /* restarted within the batch: that first alert's counter is final */
+        struct tx_decision *p = &t->dec[f->dec_ix - 1];
+        p->f = NULL;
+        p->dups = f->count - 1;
+        p->last_ts = f->last_ts;
+    }
+    f->upd_ix = 0; /* a pending update of an earlier first alert keeps its final values */
     f->first_id = x->a->id;
     f->first_ts = f->last_ts = x->ts;
     f->count = 1;
     f->window = r->window;
+    f->dec_ix = t->ndec; /* x->d is the last decision */
+    x->d->f = f;
+    x->d->win = r->window;
     return VG_OK;
 }
 
@@ -817,6 +874,7 @@ static int triage_one(struct vg_triage *t, const struct vg_store_alert *a,
     struct tx_ctx x = {.t = t, .a = a, .d = &t->dec[t->ndec - 1], .st = st};
     x.tenant = a->tenant && *a->tenant ? a->tenant : "default";
     x.ts = a->ts && a->ts != VG_TIME_NONE ? a->ts : a->created;
+    x.d->ts = x.ts;
     t->clock = VG_MAX(t->clock, x.ts);
     struct tx_rule *r = rule_get(t, x.tenant, a->rule_id ? a->rule_id : "");
     if (!r) {
@@ -906,13 +964,17 @@ void tx_engine_reset(struct vg_triage *t)
     tx_map_fini(&t->fps);
     tx_map_fini(&t->rules);
     tx_map_fini(&t->incs);
+    tx_map_fini(&t->claimed);
+    t->claims_head = t->nclaims = 0;
+    t->max_win = 0;
+    t->max_win_dirty = false;
     t->position = t->clock = t->last_sweep = 0;
     t->next_incident = t->next_exception = 1;
 }
 
 /* ---------------------------------------------------------------- pruning */
 
-static void sweep_fps(struct vg_triage *t)
+void tx_fp_sweep(struct vg_triage *t)
 {
     for (size_t i = 0; i < t->fps.cap;) {
         struct tx_fp *f = t->fps.keys[i] ? t->fps.vals[i] : NULL;
@@ -943,7 +1005,11 @@ void tx_engine_sweep(struct vg_triage *t)
         return;
     }
     t->last_sweep = t->clock;
-    sweep_fps(t);
+    tx_fp_sweep(t);
+    while (t->claims_head < t->nclaims &&
+           t->claims[t->claims_head].ts < t->clock - t->o.risk_window) {
+        tx_map_del(&t->claimed, (uint64_t)t->claims[t->claims_head++].alert_id);
+    }
     for (size_t i = 0; i < t->ents.cap;) {
         struct tx_entity *e = t->ents.keys[i] ? t->ents.vals[i] : NULL;
         if (e && entity_idle(t, e)) {

@@ -85,7 +85,16 @@ struct tx_fp {
     vg_time_t first_ts, last_ts;
     int64_t count;
     int64_t window;
-    bool dirty;
+    size_t dec_ix; /* this batch: index + 1 of the first alert's decision (0: earlier batch) */
+    size_t upd_ix; /* this batch: index + 1 of the pending counter update (0: none) */
+};
+
+/* A duplicate counter to write on a first alert of an earlier batch. */
+struct tx_fpupd {
+    struct tx_fp *f;
+    int64_t first_id;
+    int64_t dups;
+    vg_time_t last_ts;
 };
 
 struct tx_rule {
@@ -103,6 +112,19 @@ struct tx_ient {
     uint8_t type;
     uint8_t roles;
     char *value;
+};
+
+/*
+ * A change of an incident's entity set not yet in triage.db (appended to incident_ents):
+ * roles added (TX_R_* bits), TX_OWN the entity's incident pointer moved to the incident,
+ * TX_UNLISTED the entity is not in the (capped) list, only its pointer moved.
+ */
+#define TX_OWN      0x40
+#define TX_UNLISTED 0x80
+struct tx_ichange {
+    const char *value; /* borrowed from the incident's list or the entity (stable in a batch) */
+    uint8_t type;
+    uint8_t flags;
 };
 
 enum tx_status {
@@ -135,13 +157,19 @@ struct tx_incident {
     struct vg_strlist techniques;
     int64_t *links;
     size_t nlinks, clinks;
+    char *sets_json[2];     /* techniques and links as stored (NULL: to encode again) */
+    struct tx_ichange *chg; /* entity-set changes not yet written */
+    size_t nchg, cchg;
     bool dirty, opened, changed; /* this batch */
+    bool in_db;                  /* its row exists in triage.db (rewritten in place) */
 };
 void tx_incident_free(struct tx_incident *inc);
 /* The derived title: "Risk 135 on host web-1: Credential Access, Persistence". */
 void tx_incident_title(const struct tx_incident *inc, struct vg_sbuf *out);
 void tx_incident_json(const struct tx_incident *inc, struct vg_sbuf *out);
 int tx_incident_add_entity(struct tx_incident *inc, int type, const char *value, int roles);
+/* Note a change of inc's entity set for triage.db (value must stay valid until the save). */
+int tx_incident_note(struct tx_incident *inc, int type, const char *value, int flags);
 int tx_incident_add_technique(struct tx_incident *inc, const char *t, size_t n);
 
 /* ---------------------------------------------------------------- exceptions */
@@ -184,11 +212,17 @@ void tx_exc_spec_json(const struct tx_exc *e, struct vg_sbuf *out);
 struct tx_decision {
     const struct vg_store_alert *a;
     uint64_t fp;
+    vg_time_t ts; /* the alert's time (ts, else created) */
     int64_t dup_of;
     int64_t suppressed_by;
     int64_t incident_id;
     double risk;
     uint16_t tactics;
+    struct tx_fp *f;     /* a first alert: its fingerprint while it stays the first */
+    int64_t dups;        /* ... else (restarted within the batch) its final duplicate count */
+    vg_time_t last_ts;   /* ... and last duplicate time */
+    int64_t win;         /* its dedup window */
+    size_t crow0, ncrow; /* its risk contributions: t->crow[crow0 .. crow0 + ncrow) */
 };
 
 struct tx_join {
@@ -202,8 +236,12 @@ struct vg_triage {
     struct vg_triage_opts o;
     char *db_path; /* NULL: memory only */
     struct sqlite3 *db;
-    struct sqlite3_stmt *stmts[12]; /* alert_db.c's prepared statements */
-    vg_time_t db_pruned;            /* clock at the last prune of old rows */
+    struct sqlite3_stmt *stmts[16]; /* alert_db.c's prepared statements */
+    struct vg_sbuf enc;             /* alert_db.c's encoding buffer */
+    int64_t ent_seq;                /* the next incident_ents row */
+    int64_t max_win;                /* the largest dedup window used (bounds the rebuild) */
+    bool max_win_dirty;
+    vg_time_t db_pruned; /* clock at the last prune of old rows */
     struct vg_audit *audit;
     struct vg_store *store;
     pthread_mutex_t mu;
@@ -230,8 +268,20 @@ struct vg_triage {
     size_t njoins, cjoins;
     struct tx_rule **drules;
     size_t ndrules, cdrules;
-    struct tx_fp **dfps;
-    size_t ndfps, cdfps;
+    struct tx_fpupd *fupd;
+    size_t nfupd, cfupd;
+    struct tx_ient_clear {
+        uint8_t type;
+        char *value;
+    } * clears; /* entities whose pointer a closed incident gave up (incident_ents row 0) */
+    size_t nclears, cclears;
+    int64_t claimed_n;
+    struct tx_map claimed; /* alert id -> incident id: window alerts a new incident took */
+    struct tx_claim {
+        vg_time_t ts;
+        int64_t alert_id;
+    } * claims; /* claimed's entries in claim order, to forget them */
+    size_t claims_head, nclaims, cclaims;
     struct tx_incident **dincs;
     size_t ndincs, cdincs;
     struct contrib_row {
@@ -261,6 +311,9 @@ struct tx_fp *tx_fp_add(struct vg_triage *t, uint64_t fp);
 void tx_contrib_push(struct tx_entity *e, const struct tx_contrib *c);
 void tx_incident_index(struct vg_triage *t, struct tx_incident *inc);
 void tx_incident_unindex(struct vg_triage *t, struct tx_incident *inc);
+void tx_fp_sweep(struct vg_triage *t); /* forget fingerprints whose window is over */
+/* Point e at inc (noted for triage.db). */
+int tx_entity_own(struct tx_incident *inc, struct tx_entity *e);
 uint16_t tx_tactics_parse(const char *tags);
 const char *tx_tactic_name(int i);
 const char *tx_tactic_title(int i);
@@ -275,16 +328,34 @@ int tx_db_begin(struct vg_triage *t, char *err, size_t errsz);
 int tx_db_write_batch(struct vg_triage *t, char *err, size_t errsz);
 int tx_db_commit(struct vg_triage *t, char *err, size_t errsz);
 void tx_db_rollback(struct vg_triage *t);
-int tx_db_incident_save(struct vg_triage *t, const struct tx_incident *inc, char *err,
-                        size_t errsz);
+int tx_db_incident_save(struct vg_triage *t, struct tx_incident *inc, char *err, size_t errsz);
+/* Write the pending pointer clears (t->clears) as incident_ents row 0. */
+int tx_db_clears_save(struct vg_triage *t, char *err, size_t errsz);
+/* Read inc's entity set (incident_ents) into inc. */
+int tx_db_incident_ents(struct vg_triage *t, struct tx_incident *inc);
+/* Per alert id: the triage row, or the duplicate's compact row answered from its first alert. */
+struct tx_alert_row {
+    int64_t id;
+    char tenant[128];
+    char rule_id[256];
+    uint64_t fp;
+    int64_t duplicate_of, duplicates, suppressed_by, incident_id;
+    double risk;
+    char verdict[32], verdict_by[128], comment[1024];
+    vg_time_t verdict_at;
+};
+/* VG_ENOENT when alert id of tenant was not triaged. */
+int tx_db_alert_row(struct vg_triage *t, const char *tenant, int64_t id, struct tx_alert_row *r);
+/* A duplicate's compact row becomes a full alert_state row (to carry a verdict). */
+int tx_db_dup_materialize(struct vg_triage *t, int64_t id);
 /* Load incident id of tenant (tenant NULL: any) from the db. VG_ENOENT. */
 int tx_db_incident_load(struct vg_triage *t, const char *tenant, int64_t id,
                         struct tx_incident **out);
-int tx_incident_from_row(struct sqlite3_stmt *st, struct tx_incident **out);
+int tx_incident_from_row(struct vg_triage *t, struct sqlite3_stmt *st, struct tx_incident **out);
 #define TX_INCIDENT_COLS                                                                           \
     "id, tenant, status, severity, risk, alert_count, first_seen, last_seen, created, updated,"    \
     " assignee, verdict, summary, reason, reason_detail, trig_type, trig_value, tactics,"          \
-    " entities, techniques, links"
+    " techniques, links"
 
 /* alert_json.c */
 void tx_alert_out_json(const struct vg_store_alert *a, const struct tx_decision *d,

@@ -44,6 +44,9 @@ void tx_incident_free(struct tx_incident *inc)
         vg_free(inc->ents[i].value);
     }
     vg_free(inc->ents);
+    vg_free(inc->chg);
+    vg_free(inc->sets_json[0]);
+    vg_free(inc->sets_json[1]);
     tx_map_fini(&inc->ent_set);
     vg_strlist_free(&inc->techniques);
     vg_free(inc->links);
@@ -61,13 +64,26 @@ static uint64_t ient_key(int type, const char *value)
     return vg_hash64(value, strlen(value), 0x1e47 + (uint64_t)type);
 }
 
+int tx_incident_note(struct tx_incident *inc, int type, const char *value, int flags)
+{
+    if (vg_grow(&inc->chg, &inc->cchg, inc->nchg + 1, sizeof(*inc->chg)) != VG_OK) {
+        return VG_ENOMEM;
+    }
+    inc->chg[inc->nchg++] = (struct tx_ichange){value, (uint8_t)type, (uint8_t)flags};
+    return VG_OK;
+}
+
 int tx_incident_add_entity(struct tx_incident *inc, int type, const char *value, int roles)
 {
     uint64_t key = ient_key(type, value);
     uintptr_t at = (uintptr_t)tx_map_get(&inc->ent_set, key);
     if (at && inc->ents[at - 1].type == type && !strcmp(inc->ents[at - 1].value, value)) {
-        inc->ents[at - 1].roles |= (uint8_t)roles;
-        return VG_OK;
+        struct tx_ient *e = &inc->ents[at - 1];
+        if ((e->roles | roles) == e->roles) {
+            return VG_OK;
+        }
+        e->roles |= (uint8_t)roles;
+        return tx_incident_note(inc, type, e->value, e->roles);
     }
     if (at || inc->nents >= 1000) { /* a 64-bit collision, or a noisy shared entity */
         return VG_OK;
@@ -86,7 +102,21 @@ int tx_incident_add_entity(struct tx_incident *inc, int type, const char *value,
     e->type = (uint8_t)type;
     e->roles = (uint8_t)roles;
     inc->nents++;
-    return VG_OK;
+    return tx_incident_note(inc, type, e->value, roles);
+}
+
+int tx_entity_own(struct tx_incident *inc, struct tx_entity *e)
+{
+    if (e->incident_id == inc->id) {
+        return VG_OK;
+    }
+    e->incident_id = inc->id;
+    uintptr_t at = (uintptr_t)tx_map_get(&inc->ent_set, ient_key(e->type, e->value));
+    if (at && inc->ents[at - 1].type == e->type && !strcmp(inc->ents[at - 1].value, e->value)) {
+        return tx_incident_note(inc, e->type, inc->ents[at - 1].value,
+                                inc->ents[at - 1].roles | TX_OWN);
+    }
+    return tx_incident_note(inc, e->type, e->value, TX_OWN | TX_UNLISTED);
 }
 
 int tx_incident_add_technique(struct tx_incident *inc, const char *t, size_t n)
@@ -101,6 +131,8 @@ int tx_incident_add_technique(struct tx_incident *inc, const char *t, size_t n)
     }
     char *s = vg_strndup(t, n);
     int rc = s ? vg_strlist_add(&inc->techniques, s) : VG_ENOMEM;
+    vg_free(inc->sets_json[0]);
+    inc->sets_json[0] = NULL;
     vg_free(s);
     return rc;
 }
