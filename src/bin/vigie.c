@@ -3,6 +3,7 @@
  * parses its options and calls into the modules.
  */
 #include "bin/vigie_cmd.h"
+#include "bin/vigie_playbook.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,15 @@ static const struct vg_command commands[] = {
     {"demo", "hunt over the bundled example logs with the bundled example rules", vg_cmd_demo},
     {"user", "manage API users: user add|passwd|del|list --data DIR", vg_cmd_user},
     {"token", "manage API tokens: token create|revoke|list --data DIR", vg_cmd_token},
+    {"incident", "list, show and update incidents (via the server's API)", vg_cmd_incident},
+    {"alert", "list alerts, show their triage, set verdicts (via the API)", vg_cmd_alert},
+    {"case", "work cases: create, comment, observables, tasks, report (via the API)", vg_cmd_case},
+    {"exception", "noise control: list, add, backtest, delete exceptions (via the API)",
+     vg_cmd_exception},
+    {"playbook", "check, dry-run and list the actions of playbooks (playbook check|test|actions)",
+     vg_cmd_playbook},
+    {"run", "playbook runs: list, show, approve, deny, cancel (via the API)", vg_cmd_run},
+    {"audit", "verify the hash-chained audit log (audit verify --data DIR), list it", vg_cmd_audit},
     {"version", "print the version", vg_cmd_version},
 };
 

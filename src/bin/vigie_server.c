@@ -38,6 +38,7 @@ static void server_help(FILE *f)
            "      --http ADDR     HTTP API address host:port (overrides http.listen; '' = off)\n"
            "      --syslog ADDR   syslog address for both UDP and TCP (overrides syslog.*)\n"
            "      --demo          also ingest the bundled example logs once, then show the alerts\n"
+           "                      (playbooks' containment steps only describe what they would do)\n"
            "      --check         validate the configuration and the rules, then exit\n"
            "  -h, --help\n"
            "\n"
@@ -126,6 +127,7 @@ static int apply_args(const struct server_args *a, struct vg_server_conf *c)
     }
     if (rc == VG_OK && a->demo) { /* the example rules go with the example logs */
         char rules[2048];
+        c->respond_contain = false; /* demo data must not change this machine's firewall */
         snprintf(rules, sizeof(rules), "%s/examples/rules", VG_SOURCE_DIR);
         rc = vg_strlist_add(&c->rules_paths, rules);
     }

@@ -7,6 +7,10 @@
  *   DIR/store/     events, alerts and state (src/store)
  *   DIR/tail/      file-tailing checkpoints
  *   DIR/auth.db    users, tokens, sessions (src/api)
+ *   DIR/triage.db  incidents, exceptions, verdicts (src/alert)
+ *   DIR/cases.db   cases (src/case)
+ *   DIR/runs.db    playbook runs (src/respond)
+ *   DIR/audit.db   the hash-chained audit log (src/audit)
  *
  * Input ids (recorded with every journal record, they select the decoder hint):
  *   0 the HTTP ingest API, then one per syslog listener, then one per file pattern.
@@ -214,9 +218,13 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
             .ninputs = s->ninputs,
             .no_store = c->bench_no_store,
             .before_release = before_release,
+            .after_alerts = vg_server_soc_notify,
             .ctx = s,
         };
         rc = vg_pipeline_create(s->j, s->st, s->eng, &po, &s->pipe, err, errsz);
+    }
+    if (rc == VG_OK && !c->bench_no_store) {
+        rc = vg_server_soc_create(s, err, errsz);
     }
     if (rc != VG_OK) {
         if (rc == VG_ENOMEM && !*err) {
@@ -290,6 +298,9 @@ static int start_api(struct vg_server *s, char *err, size_t errsz)
         snprintf(err, errsz, "http: cannot register the endpoints: %s", vg_strerror(rc));
         return rc;
     }
+    if (s->soc && (rc = vg_server_soc_start(s, s->api, err, errsz)) != VG_OK) {
+        return rc;
+    }
     if ((rc = vg_api_start(s->api, e, sizeof(e))) != VG_OK) {
         snprintf(err, errsz, "http: %s", e);
     }
@@ -320,6 +331,9 @@ int vg_server_start(struct vg_server *s, char *err, size_t errsz)
         }
     }
     if (s->c->http_listen && *s->c->http_listen && (rc = start_api(s, err, errsz)) != VG_OK) {
+        return rc;
+    }
+    if (s->soc && (rc = vg_server_soc_run(s, err, errsz)) != VG_OK) {
         return rc;
     }
     if (pthread_create(&s->maint, NULL, maint_main, s) == 0) {
@@ -361,6 +375,7 @@ void vg_server_stop(struct vg_server *s, int drain_ms)
     if (s->tail) {
         vg_tail_checkpoint(s->tail);
     }
+    vg_server_soc_stop(s);
     pthread_mutex_lock(&s->maint_mu);
     s->stopping = true;
     pthread_cond_broadcast(&s->maint_cond);
@@ -381,6 +396,7 @@ void vg_server_destroy(struct vg_server *s)
     vg_net_destroy(s->net);
     vg_tail_destroy(s->tail);
     vg_pipeline_destroy(s->pipe);
+    vg_server_soc_destroy(s);
     vg_detect_engine_destroy(s->eng);
     vg_store_close(s->st);
     vg_journal_close(s->j);

@@ -17,6 +17,7 @@
 #ifndef VG_SERVER_H
 #define VG_SERVER_H
 
+#include "alert/alert.h"
 #include "core/core.h"
 
 struct vg_journal;
@@ -51,6 +52,17 @@ struct vg_server_conf {
     char *index_fields;
     int64_t http_ingest_wait_s;
     char *log_level;
+    /* triage, cases, playbooks (server_soc.c) */
+    struct vg_triage_opts triage; /* the triage.* keys (src/alert) */
+    bool triage_enabled;
+    bool playbooks_builtin; /* load the playbooks shipped with Vigie */
+    char *playbooks_dir;    /* *.yml playbooks ("" none) */
+    int64_t playbook_workers;
+    char *responders_dir; /* exec.responder programs ("" none) */
+    char *nft_table;
+    bool respond_contain;         /* false: containment actions only describe (demo) */
+    char *smtp_url;
+    char *smtp_from;
     bool bench_no_store; /* not a configuration key: bench_server's --no-store */
 };
 

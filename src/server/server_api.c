@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SEARCH_LIMIT_MAX 10000
@@ -204,7 +205,62 @@ static int h_alerts(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
 
 /* ---------------------------------------------------------------- rules */
 
-static void rule_json(struct vg_sbuf *b, const struct vg_sigma_rule *r, bool correlation)
+/* Triage counters of the tenant's rules, sorted by rule id, to show next to each rule. */
+struct rule_fp {
+    char *rule_id;
+    int64_t alerts, duplicates, suppressed, tp, benign, fp;
+    double fp_ratio;
+};
+struct rule_fps {
+    struct rule_fp *v;
+    size_t n, cap;
+};
+
+static int rule_fp_add(void *ctx, const struct vg_triage_rule_stats *r)
+{
+    struct rule_fps *l = ctx;
+    if (vg_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v)) != VG_OK) {
+        return VG_ENOMEM;
+    }
+    struct rule_fp *f = &l->v[l->n];
+    *f = (struct rule_fp){NULL,  r->alerts, r->duplicates, r->suppressed,
+                          r->tp, r->benign, r->fp,         r->fp_ratio};
+    if (!(f->rule_id = vg_strdup(r->rule_id ? r->rule_id : ""))) {
+        return VG_ENOMEM;
+    }
+    l->n++;
+    return VG_OK;
+}
+
+static int rule_fp_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct rule_fp *)a)->rule_id, ((const struct rule_fp *)b)->rule_id);
+}
+
+static void rule_fps_free(struct rule_fps *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        vg_free(l->v[i].rule_id);
+    }
+    vg_free(l->v);
+}
+
+static void rule_fp_json(struct vg_sbuf *b, const struct rule_fps *l, const char *id)
+{
+    struct rule_fp key = {.rule_id = (char *)id};
+    const struct rule_fp *f = l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v), rule_fp_cmp) : NULL;
+    if (f) {
+        vg_sbuf_printf(b,
+                       ",\"triage\":{\"alerts\":%" PRId64 ",\"duplicates\":%" PRId64
+                       ",\"suppressed\":%" PRId64 ",\"true_positive\":%" PRId64
+                       ",\"benign\":%" PRId64 ",\"false_positive\":%" PRId64 ",\"fp_ratio\":%.4f}",
+                       f->alerts, f->duplicates, f->suppressed, f->tp, f->benign, f->fp,
+                       f->fp_ratio);
+    }
+}
+
+static void rule_json(struct vg_sbuf *b, const struct vg_sigma_rule *r, bool correlation,
+                      const struct rule_fps *fps)
 {
     static const char *const levels[] = {"", "informational", "low", "medium", "high", "critical"};
     vg_sbuf_adds(b, "{\"id\":");
@@ -232,31 +288,38 @@ static void rule_json(struct vg_sbuf *b, const struct vg_sigma_rule *r, bool cor
             first = false;
         }
     }
-    vg_sbuf_adds(b, "}}");
+    vg_sbuf_adds(b, "}");
+    rule_fp_json(b, fps, r->id ? r->id : (r->title ? r->title : ""));
+    vg_sbuf_adds(b, "}");
 }
 
 static int h_rules(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
-    (void)req;
     struct vg_server *s = ctx;
+    struct rule_fps fps = {0};
+    struct vg_triage *t = vg_server_triage(s);
+    if (t && vg_triage_rule_stats(t, req->tenant, rule_fp_add, &fps) == VG_OK && fps.n) {
+        qsort(fps.v, fps.n, sizeof(*fps.v), rule_fp_cmp);
+    }
     struct vg_ruleset *rs = vg_detect_engine_acquire(s->eng);
     struct vg_sbuf *b = &resp->body;
     vg_sbuf_adds(b, "{\"rules\":[");
     uint32_t n = vg_ruleset_nrules(rs), shown = 0;
     for (uint32_t i = 0; i < n; i++) {
         vg_sbuf_adds(b, shown++ ? "," : "");
-        rule_json(b, vg_ruleset_rule(rs, i), false);
+        rule_json(b, vg_ruleset_rule(rs, i), false, &fps);
     }
     const struct vg_sigma_set *set = vg_ruleset_set(rs);
     for (uint32_t i = 0; set && i < set->n; i++) {
         const struct vg_sigma_rule *r = set->rules[i];
         if (r->kind == VG_SIGMA_CORRELATION && r->status == VG_RULE_OK) {
             vg_sbuf_adds(b, shown++ ? "," : "");
-            rule_json(b, r, true);
+            rule_json(b, r, true, &fps);
         }
     }
     vg_sbuf_printf(b, "],\"count\":%u}", shown);
     vg_ruleset_unref(rs);
+    rule_fps_free(&fps);
     return VG_OK;
 }
 

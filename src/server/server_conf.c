@@ -8,6 +8,7 @@
  */
 #include "server/server.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,20 +75,67 @@ static const struct vg_conf_field table[] = {
      "drop the oldest partitions while the store is larger (0: no bound)"},
     {"store.index_fields", VG_CONF_STR, F(index_fields), "", 0, -1, false, false, NULL,
      "comma-separated fields indexed for exact search (empty: the default list)"},
+    {"triage.enabled", VG_CONF_BOOL, F(triage_enabled), "true", 0, -1, false, false, NULL,
+     "triage alerts into incidents (dedup, exceptions, risk) and trigger playbooks"},
+    {"playbooks.builtin", VG_CONF_BOOL, F(playbooks_builtin), "true", 0, -1, false, true, NULL,
+     "load the playbooks shipped with Vigie (docs/playbooks.md lists them)"},
+    {"playbooks.dir", VG_CONF_STR, F(playbooks_dir), "", 0, -1, false, true, NULL,
+     "directory of playbook files (*.yml); a file replaces a shipped playbook of the same id"},
+    {"playbooks.workers", VG_CONF_INT, F(playbook_workers), "8", 1, 256, false, false, NULL,
+     "threads that run playbook actions"},
+    {"respond.responders_dir", VG_CONF_STR, F(responders_dir), "", 0, -1, false, false, NULL,
+     "directory of the programs exec.responder may run (empty: none may run)"},
+    {"respond.contain", VG_CONF_BOOL, F(respond_contain), "true", 0, -1, false, false, NULL,
+     "containment actions (nft.block, agent.*) act; false: they only describe what they would "
+     "do (--demo sets false)"},
+    {"respond.nft_table", VG_CONF_STR, F(nft_table), "vigie", 0, -1, false, false, NULL,
+     "Vigie's own nftables table (inet family) for nft.block; no other table is touched"},
+    {"notify.smtp_url", VG_CONF_STR, F(smtp_url), "", 0, -1, true, false, NULL,
+     "SMTP server for mail.send, e.g. smtp://mail.example.org:587 (may hold credentials)"},
+    {"notify.smtp_from", VG_CONF_STR, F(smtp_from), "vigie@localhost", 0, -1, false, false, NULL,
+     "sender address of mail.send"},
 };
+
+/*
+ * The server's keys followed by the triage module's, prefixed "triage." and moved to the
+ * triage member: one table, so the file, the environment and `vigie config schema` see
+ * every key, and the triage module keeps the declaration of its own.
+ */
+static struct vg_conf_field merged[VG_ARRAY_LEN(table) + 64];
+static char merged_keys[64][64];
+static size_t nmerged;
+static pthread_once_t merged_once = PTHREAD_ONCE_INIT;
+
+static void merge_tables(void)
+{
+    size_t nt = 0;
+    const struct vg_conf_field *t = vg_triage_conf_table(&nt);
+    memcpy(merged, table, sizeof(table));
+    nmerged = VG_ARRAY_LEN(table);
+    for (size_t i = 0; i < nt && i < VG_ARRAY_LEN(merged_keys); i++) {
+        struct vg_conf_field f = t[i];
+        snprintf(merged_keys[i], sizeof(merged_keys[i]), "triage.%s", t[i].key);
+        f.key = merged_keys[i];
+        f.offset += F(triage);
+        merged[nmerged++] = f;
+    }
+}
 
 const struct vg_conf_field *vg_server_conf_table(size_t *n)
 {
-    *n = VG_ARRAY_LEN(table);
-    return table;
+    pthread_once(&merged_once, merge_tables);
+    *n = nmerged;
+    return merged;
 }
 
 int vg_server_conf_load(const char *path, struct vg_server_conf *c, char *err, size_t errsz)
 {
     struct vg_mapped m = {0};
     struct vg_yaml_file *yf = NULL;
+    size_t nt = 0;
+    const struct vg_conf_field *tab = vg_server_conf_table(&nt);
     memset(c, 0, sizeof(*c));
-    int rc = vg_conf_defaults(table, VG_ARRAY_LEN(table), c, err, errsz);
+    int rc = vg_conf_defaults(tab, nt, c, err, errsz);
     if (rc == VG_OK && path) {
         rc = vg_file_map(path, &m);
         if (rc != VG_OK) {
@@ -106,8 +154,7 @@ int vg_server_conf_load(const char *path, struct vg_server_conf *c, char *err, s
     }
     if (rc == VG_OK) {
         const struct vg_yaml_node *root = yf && yf->ndocs ? yf->docs[0] : NULL;
-        rc = vg_conf_bind(table, VG_ARRAY_LEN(table), root, path ? path : "environment", c, err,
-                          errsz);
+        rc = vg_conf_bind(tab, nt, root, path ? path : "environment", c, err, errsz);
     }
     vg_yaml_file_destroy(yf);
     vg_file_unmap(&m);
@@ -119,5 +166,7 @@ int vg_server_conf_load(const char *path, struct vg_server_conf *c, char *err, s
 
 void vg_server_conf_fini(struct vg_server_conf *c)
 {
-    vg_conf_release(table, VG_ARRAY_LEN(table), c);
+    size_t nt = 0;
+    const struct vg_conf_field *tab = vg_server_conf_table(&nt);
+    vg_conf_release(tab, nt, c);
 }

@@ -40,6 +40,8 @@ struct vg_pipeline_opts {
      * when it fails the journal is not released this time (the next batch tries again).
      */
     int (*before_release)(void *ctx, uint64_t seq);
+    /* Called by the writer after it stored alerts (triage wakes up); keep it cheap. */
+    void (*after_alerts)(void *ctx);
     void *ctx;
 };
 
@@ -102,7 +104,35 @@ struct vg_server {
     pthread_mutex_t maint_mu;
     pthread_cond_t maint_cond;
     bool stopping;
+    struct vg_server_soc *soc; /* triage, cases, playbooks, audit (server_soc.c) */
 };
+
+/* ---------------------------------------------------------------- triage, cases, playbooks */
+
+/*
+ * The SOC layer over the pipeline's alerts (server_soc.c): DATA/audit.db, DATA/cases.db,
+ * DATA/runs.db and DATA/triage.db. create opens them (after the store), start starts the
+ * triage consumer and the playbook workers and registers their REST routes on api (NULL: no
+ * API), stop stops them; destroy(NULL) is a no-op.
+ */
+struct vg_server_soc;
+int vg_server_soc_create(struct vg_server *s, char *err, size_t errsz);
+int vg_server_soc_start(struct vg_server *s, struct vg_api *api, char *err, size_t errsz);
+/* Start the triage consumer (after the API is up). */
+int vg_server_soc_run(struct vg_server *s, char *err, size_t errsz);
+void vg_server_soc_notify(void *server); /* the pipeline's after_alerts */
+void vg_server_soc_stop(struct vg_server *s);
+void vg_server_soc_destroy(struct vg_server *s);
+/* Per-rule triage counters (false-positive ratios) for GET /api/v1/rules; NULL without triage. */
+struct vg_triage *vg_server_triage(struct vg_server *s);
+
+/* The playbooks shipped with Vigie (the .yml files of playbooks/), embedded at build time. */
+struct vg_builtin_playbook {
+    const char *path; /* "playbooks/ssh-bruteforce-block.yml" */
+    const char *text;
+    size_t len;
+};
+extern const struct vg_builtin_playbook vg_builtin_playbook_table[]; /* ends with {NULL} */
 
 /* Register the server's own HTTP endpoints (search, alerts, rules, stats, metrics, health). */
 int vg_server_api_register(struct vg_server *s, struct vg_api *api);

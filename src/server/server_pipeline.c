@@ -812,6 +812,9 @@ static int store_alerts(struct vg_pipeline *p, uint64_t last)
                                              (size_t)n, err, sizeof(err));
         if (rc == VG_OK) {
             p->alert_pos = last;
+            if (p->o.after_alerts && p->nalerts) {
+                p->o.after_alerts(p->o.ctx);
+            }
             return VG_OK;
         }
         VG_ERR("pipeline", "storing %zu alerts: %s; retrying", p->nalerts, err);
