@@ -400,6 +400,27 @@ static const struct vg_json *apply_filter(struct rctx *r, const struct vg_json *
     return res;
 }
 
+/*
+ * A dry run (`vigie playbook test`) has no real outputs: a path into the output of a step
+ * that only described itself ({"dry_run":true,...}) renders as "<steps.X.output.Y>", so the
+ * steps after it can still be shown.
+ */
+static const struct vg_json *dry_placeholder(struct rctx *r, const char *path, size_t n)
+{
+    const char *o = n > 6 && !memcmp(path, "steps.", 6) ? vg_memmem(path, n, ".output", 7) : NULL;
+    char key[256];
+    if (!o || (size_t)(o - path) + 16 > sizeof(key)) {
+        return NULL;
+    }
+    int k = snprintf(key, sizeof(key), "%.*s.dry_run", (int)(o - path + 7), path);
+    const struct vg_json *d = vg_tmpl_lookup(r->ctx, key, (size_t)k);
+    if (!d || d->type != VG_JSON_TRUE) {
+        return NULL;
+    }
+    char *ph = vg_arena_printf(r->arena, "<%.*s>", (int)VG_MIN(n, 200), path);
+    return ph ? mk_string(r->arena, ph, strlen(ph)) : NULL;
+}
+
 /* Evaluate one {{ }}: the value (arena or context), or NULL with err set. */
 static const struct vg_json *texpr_eval(struct rctx *r, const char *s, size_t n)
 {
@@ -408,6 +429,9 @@ static const struct vg_json *texpr_eval(struct rctx *r, const char *s, size_t n)
         return NULL;
     }
     const struct vg_json *v = vg_tmpl_lookup(r->ctx, e.path, e.path_n);
+    if (!v) {
+        v = dry_placeholder(r, e.path, e.path_n);
+    }
     for (size_t i = 0; i < e.nf; i++) {
         if (!v && e.f[i].kind != F_DEFAULT) {
             break;
