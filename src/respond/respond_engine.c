@@ -452,6 +452,7 @@ void vg_re_step_put(struct vg_respond *e, struct vg_re_run *r, size_t step, int 
                    : NULL;
     if (ch->done) {
         ch->done_ctx = d;
+        ch->drop_ctx = vg_free;
         r->refs++;
     } else {
         vg_free(d);

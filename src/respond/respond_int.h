@@ -184,6 +184,8 @@ struct vg_rj_change {
     /* called on the journal thread after the batch committed (or failed: rc) */
     void (*done)(void *c, struct vg_rj_change *ch);
     void *done_ctx;
+    /* frees done_ctx when the change is dropped uncommitted (a simulated crash); NULL: none */
+    void (*drop_ctx)(void *c);
 };
 
 int vg_rj_open(const char *path, struct vg_rj **out, char *err, size_t errsz);

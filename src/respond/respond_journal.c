@@ -291,6 +291,9 @@ void vg_rj_close(struct vg_rj *j, bool drop)
     pthread_join(j->thread, NULL);
     while (j->head) {
         struct vg_rj_change *n = j->head->next;
+        if (j->head->drop_ctx) {
+            j->head->drop_ctx(j->head->done_ctx);
+        }
         vg_rj_change_free(j->head);
         j->head = n;
     }
