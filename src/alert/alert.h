@@ -242,6 +242,12 @@ int vg_triage_rule_stats(struct vg_triage *t, const char *tenant,
 int vg_triage_incident_update(struct vg_triage *t, const char *tenant, const char *actor,
                               int64_t id, const char *status, const char *assignee, int verdict,
                               const char *summary, char *err, size_t errsz);
+/*
+ * Append the tenant's incidents (status NULL: all), highest risk first, at most limit (0:
+ * 100), to out as GET /api/v1/incidents answers: {"incidents":[...]}.
+ */
+int vg_triage_incidents_json(struct vg_triage *t, const char *tenant, const char *status,
+                             size_t limit, struct vg_sbuf *out);
 /* Append incident id of tenant as JSON to out (as the API shows it). VG_ENOENT. */
 int vg_triage_incident_json(struct vg_triage *t, const char *tenant, int64_t id,
                             struct vg_sbuf *out);

@@ -225,6 +225,24 @@ static int h_incidents(void *ctx, const struct vg_api_req *req, struct vg_api_re
     return rc == VG_OK ? VG_OK : fail(resp, rc, "listing incidents");
 }
 
+int vg_triage_incidents_json(struct vg_triage *t, const char *tenant, const char *status,
+                             size_t limit, struct vg_sbuf *out)
+{
+    struct vg_api_req req = {.tenant = tenant};
+    struct list_q l = {.status = status, .limit = limit ? (int64_t)limit : 100};
+    int rc = VG_OK;
+    vg_sbuf_adds(out, "{\"incidents\":[");
+    tx_lock(t);
+    if (t->db) {
+        rc = list_rows(t, &req, &l, out);
+    } else {
+        vg_sbuf_addc(out, ']');
+    }
+    tx_unlock(t);
+    vg_sbuf_addc(out, '}');
+    return rc;
+}
+
 /* ---------------------------------------------------------------- incidents: one */
 
 /* The incident's alerts in time order as a timeline; ids[] gets the newest few. */

@@ -351,6 +351,8 @@ static int serve(const struct server_args *a, struct vg_server_conf *c)
     banner(s, c);
     if (a->demo && seed_demo(s) == VG_OK) {
         show_alerts(s);
+        vg_server_soc_summary(s, stdout);
+        fflush(stdout);
     }
     int rc = run_loop(s, &set);
     vg_server_stop(s, DRAIN_MS);

@@ -29,12 +29,22 @@ static int case_fail(int rc, const char *err, struct vg_action_result *r)
     return vg_act_fail(r, rc, retry, "%s", err[0] ? err : vg_strerror(rc));
 }
 
+/*
+ * The operation's idempotency key: the step's own (<run>/<step>), or the playbook's `key`
+ * parameter — "ssh-bruteforce:203.0.113.5" makes every run for that source act on (and
+ * return) the same case instead of opening one per alert.
+ */
 static struct vg_case_op case_op(const struct vg_action_ctx *c)
 {
-    return (struct vg_case_op){c->tenant, c->actor, c->idem_key};
+    const struct vg_json *k = c->input ? vg_json_get(c->input, "key") : NULL;
+    const char *key = c->idem_key;
+    if (k && k->type == VG_JSON_STRING && k->n > 0) {
+        key = vg_arena_printf(c->arena, "playbook-key:%.*s", (int)VG_MIN(k->n, 512), k->s);
+    }
+    return (struct vg_case_op){c->tenant, c->actor, key ? key : c->idem_key};
 }
 
-/* The input without case_id (the case module's readers refuse unknown fields). */
+/* The input without case_id and key (the case module's readers refuse unknown fields). */
 static const struct vg_json *fields_of(const struct vg_action_ctx *c)
 {
     const struct vg_json *in = c->input;
@@ -46,7 +56,8 @@ static const struct vg_json *fields_of(const struct vg_action_ctx *c)
     copy->n = 0;
     copy->u.items = vg_arena_calloc(c->arena, (2 * (size_t)in->n + 1) * sizeof(*in));
     for (size_t i = 0; copy->u.items && i < in->n; i++) {
-        if (!vg_json_str_is(&in->u.items[2 * i], "case_id")) {
+        if (!vg_json_str_is(&in->u.items[2 * i], "case_id") &&
+            !vg_json_str_is(&in->u.items[2 * i], "key")) {
             copy->u.items[2 * copy->n] = in->u.items[2 * i];
             copy->u.items[2 * copy->n + 1] = in->u.items[2 * i + 1];
             copy->n++;
@@ -95,7 +106,7 @@ static int create_run(const struct vg_action_ctx *c, struct vg_action_result *r)
     if (rc != VG_OK || done) {
         return rc;
     }
-    if ((rc = vg_case_parse_new(c->input, c->arena, &n, err, sizeof(err))) != VG_OK ||
+    if ((rc = vg_case_parse_new(fields_of(c), c->arena, &n, err, sizeof(err))) != VG_OK ||
         (rc = vg_case_create(c->svc->cases, &op, &n, &id, err, sizeof(err))) != VG_OK) {
         return case_fail(rc, err, r);
     }
@@ -240,6 +251,10 @@ static int link_run(const struct vg_action_ctx *c, struct vg_action_result *r)
 
 /* ---------------------------------------------------------------- tables */
 
+#define KEY_DESC                                                                                   \
+    "idempotency key of your own (default: the step's): every run using the same key acts "        \
+    "once and gets the same result, e.g. one case per attacking address"
+
 static const struct vg_action_param create_params[] = {
     {"title", VG_ACTION_STRING, true, "case title (1-512 bytes)"},
     {"description", VG_ACTION_STRING, false, "markdown description"},
@@ -249,11 +264,13 @@ static const struct vg_action_param create_params[] = {
     {"tags", VG_ACTION_LIST, false, "tags"},
     {"custom", VG_ACTION_OBJECT, false, "custom fields"},
     {"assignee", VG_ACTION_STRING, false, "user name"},
+    {"key", VG_ACTION_STRING, false, KEY_DESC},
     {NULL, 0, false, NULL},
 };
 static const struct vg_action_param comment_params[] = {
     {"case_id", VG_ACTION_INT, true, "the case"},
     {"text", VG_ACTION_STRING, true, "markdown comment (up to 1 MiB)"},
+    {"key", VG_ACTION_STRING, false, KEY_DESC},
     {NULL, 0, false, NULL},
 };
 static const struct vg_action_param observable_params[] = {
@@ -266,6 +283,7 @@ static const struct vg_action_param observable_params[] = {
     {"sighted", VG_ACTION_BOOL, false, "seen in this environment"},
     {"tags", VG_ACTION_LIST, false, "tags"},
     {"message", VG_ACTION_STRING, false, "free text"},
+    {"key", VG_ACTION_STRING, false, KEY_DESC},
     {NULL, 0, false, NULL},
 };
 static const struct vg_action_param task_params[] = {
@@ -275,6 +293,7 @@ static const struct vg_action_param task_params[] = {
     {"description", VG_ACTION_STRING, false, "what to do"},
     {"status", VG_ACTION_STRING, false, "waiting | in_progress | completed | cancelled"},
     {"assignee", VG_ACTION_STRING, false, "user name"},
+    {"key", VG_ACTION_STRING, false, KEY_DESC},
     {NULL, 0, false, NULL},
 };
 static const struct vg_action_param status_params[] = {
@@ -285,12 +304,14 @@ static const struct vg_action_param status_params[] = {
     {"severity", VG_ACTION_ANY, false, "new severity"},
     {"assignee", VG_ACTION_STRING, false, "new assignee (\"\" clears)"},
     {"tags", VG_ACTION_LIST, false, "replace the tags"},
+    {"key", VG_ACTION_STRING, false, KEY_DESC},
     {NULL, 0, false, NULL},
 };
 static const struct vg_action_param link_params[] = {
     {"case_id", VG_ACTION_INT, true, "the case"},
     {"alerts", VG_ACTION_ANY, false, "alert ids (list or one id) of the same tenant"},
     {"incidents", VG_ACTION_ANY, false, "incident ids (list or one id)"},
+    {"key", VG_ACTION_STRING, false, KEY_DESC},
     {NULL, 0, false, NULL},
 };
 

@@ -60,7 +60,7 @@ struct vg_server_conf {
     int64_t playbook_workers;
     char *responders_dir; /* exec.responder programs ("" none) */
     char *nft_table;
-    bool respond_contain;         /* false: containment actions only describe (demo) */
+    bool respond_contain; /* false: containment actions only describe (demo) */
     char *smtp_url;
     char *smtp_from;
     bool bench_no_store; /* not a configuration key: bench_server's --no-store */
@@ -110,6 +110,10 @@ struct vg_server_stats {
     vg_time_t started;
 };
 void vg_server_get_stats(struct vg_server *s, struct vg_server_stats *out);
+
+/* Print the open incidents and the latest playbook runs (the demo's summary), after waiting
+   up to 10 s each for triage and the playbooks to catch up. */
+void vg_server_soc_summary(struct vg_server *s, FILE *out);
 
 /* Addresses actually bound (useful with port 0): input index as in the listing order. */
 int vg_server_http_port(const struct vg_server *s);

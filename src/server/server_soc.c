@@ -248,3 +248,87 @@ struct vg_triage *vg_server_triage(struct vg_server *s)
 {
     return s->soc ? s->soc->triage : NULL;
 }
+
+/* ---------------------------------------------------------------- demo summary */
+
+/* A string member (length in *n; "" when absent). */
+static const char *jstr(const struct vg_json *o, const char *k, int *n)
+{
+    const struct vg_json *v = vg_json_get(o, k);
+    bool ok = v && v->type == VG_JSON_STRING;
+    *n = ok ? (int)VG_MIN(v->n, 120) : 0;
+    return ok ? v->s : "";
+}
+
+static double jnum(const struct vg_json *o, const char *k)
+{
+    const struct vg_json *v = vg_json_get(o, k);
+    if (!v || v->type != VG_JSON_NUMBER) {
+        return 0;
+    }
+    return v->is_int ? (double)v->u.i : v->u.d;
+}
+
+/* Parse text and print each object of its array member `key` with fn. */
+static void print_list(const char *text, size_t len, const char *key, FILE *out,
+                       void (*fn)(const struct vg_json *o, FILE *out))
+{
+    struct vg_json_parser *p = vg_json_parser_create(NULL);
+    struct vg_arena *a = vg_arena_create(16384);
+    struct vg_json *doc = NULL;
+    size_t used = 0;
+    char err[128];
+    if (p && a && vg_json_parse(p, a, text, len, &used, &doc, err, sizeof(err)) == VG_OK) {
+        const struct vg_json *l = vg_json_get(doc, key);
+        size_t n = l && l->type == VG_JSON_ARRAY ? l->n : 0;
+        for (size_t i = 0; i < n; i++) {
+            fn(&l->u.items[i], out);
+        }
+        if (!n) {
+            fprintf(out, "  (none)\n");
+        }
+    }
+    vg_arena_destroy(a);
+    vg_json_parser_destroy(p);
+}
+
+static void print_incident(const struct vg_json *o, FILE *out)
+{
+    int n1, n2, n3;
+    const char *sev = jstr(o, "severity_name", &n1), *st = jstr(o, "status", &n2);
+    const char *title = jstr(o, "title", &n3);
+    fprintf(out, "  #%-4.0f risk %-5.0f %-8.*s %-6.*s %.*s\n", jnum(o, "id"), jnum(o, "risk"), n1,
+            sev, n2, st, n3, title);
+}
+
+static void print_run(const struct vg_json *o, FILE *out)
+{
+    int n1, n2, n3, n4;
+    const char *id = jstr(o, "id", &n1), *pb = jstr(o, "playbook", &n2);
+    const char *st = jstr(o, "status", &n3), *src = jstr(o, "source", &n4);
+    fprintf(out, "  %-6.*s %-28.*s %-10.*s from %.*s\n", n1, id, n2, pb, n3, st, n4, src);
+}
+
+void vg_server_soc_summary(struct vg_server *s, FILE *out)
+{
+    struct vg_server_soc *soc = s->soc;
+    struct vg_sbuf b = VG_SBUF_INIT;
+    if (!soc || !soc->triage) {
+        return;
+    }
+    vg_triage_wait_idle(soc->triage, 10000);
+    vg_respond_wait_idle(soc->respond, 10000);
+    if (vg_triage_incidents_json(soc->triage, "default", NULL, 10, &b) == VG_OK && !b.err) {
+        fprintf(out, "Incidents (triage: dedup, risk, grouping; vigie incident list):\n");
+        print_list(b.p, b.len, "incidents", out, print_incident);
+    }
+    vg_sbuf_reset(&b);
+    struct vg_respond_run_filter f = {.limit = 10};
+    if (vg_respond_runs_json(soc->respond, "default", &f, &b) == VG_OK && !b.err) {
+        fprintf(out, "\nPlaybook runs (containment steps only describe themselves in the demo; "
+                     "vigie run list, vigie case list):\n");
+        print_list(b.p, b.len, "runs", out, print_run);
+    }
+    fprintf(out, "\n");
+    vg_sbuf_fini(&b);
+}
