@@ -674,9 +674,14 @@ static int cp_literal(struct cparse *p, struct vg_json **out)
         *out = mk_string(p->a, p->s + st, (size_t)(end - p->s) - st);
         return *out ? VG_OK : VG_ENOMEM;
     }
-    if (c == '[') {
+    if (c == '[') { /* lists nest: bounded like the condition itself */
         p->i++;
-        return cp_list(p, out);
+        if (++p->depth > VG_TMPL_MAX_DEPTH) {
+            return cp_fail(p, "lists nested too deeply");
+        }
+        int rc = cp_list(p, out);
+        p->depth--;
+        return rc;
     }
     if ((c >= '0' && c <= '9') || c == '-') {
         return cp_number(p, out);
