@@ -144,6 +144,9 @@ static int parse_expires(struct exc_parse *p, const struct vg_json *v)
         if (d <= 0) {
             return fail(p, "expires", "the duration must be positive");
         }
+        if (d > (int64_t)36500 * 86400 * 1000000000) { /* also keeps now + d in range */
+            return fail(p, "expires", "the duration must be at most 36500d (use \"never\")");
+        }
         p->e->expires = (p->now == VG_TIME_NONE ? vg_time_now() : p->now) + d;
     } else if (vg_store_time_parse(v->s, v->n, &t) == VG_OK) {
         if (p->now != VG_TIME_NONE && t <= p->now) {

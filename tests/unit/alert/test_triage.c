@@ -209,6 +209,8 @@ VG_TEST(bad_exception_json_errors)
     } cases[] = {
         {"{\"rule\":\"r\",\"expires\":\"soon\",\"reason\":\"x\"}",
          "exceptions: field 'expires': not a time or duration"},
+        {"{\"rule\":\"r\",\"expires\":\"2222216h\",\"reason\":\"x\"}",
+         "exceptions: field 'expires': the duration must be at most 36500d (use \"never\")"},
         {"{\"rule\":\"r\",\"reason\":\"x\"}", "exceptions: field 'expires': required"},
         {"{\"rule\":\"r\",\"expires\":\"never\"}", "exceptions: field 'reason': required"},
         {"{\"expires\":\"never\",\"reason\":\"x\"}", "exceptions: field 'rule': required"},
