@@ -3,6 +3,9 @@
  * playbook (set/noop), every state change journalled in runs.db with group commit.
  *
  *   bench_playbook [runs] [trigger threads] [workers]     (defaults 20000 8 2)
+ *
+ * runs 1-100000000, threads 1-64, workers 0-256 (0: the engine's default); anything else
+ * prints the usage and exits 2.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -43,15 +46,27 @@ static void *feed(void *arg)
     return NULL;
 }
 
+/* argv[i] as an integer in [lo, hi] (def when absent); false when it is anything else. */
+static bool arg_int(int argc, char **argv, int i, int64_t lo, int64_t hi, int64_t def, int64_t *out)
+{
+    if (i >= argc) {
+        *out = def;
+        return true;
+    }
+    return vg_parse_i64(argv[i], strlen(argv[i]), out) == VG_OK && *out >= lo && *out <= hi;
+}
+
 int main(int argc, char **argv)
 {
-    int runs = argc > 1 ? atoi(argv[1]) : 20000;
-    int nthreads = argc > 2 ? atoi(argv[2]) : 8;
-    unsigned workers = argc > 3 ? (unsigned)atoi(argv[3]) : 2;
-    if (runs <= 0 || nthreads <= 0 || nthreads > 64) {
-        fprintf(stderr, "usage: bench_playbook [runs] [threads 1-64] [workers]\n");
+    int64_t r = 0, t = 0, w = 0;
+    if (argc > 4 || !arg_int(argc, argv, 1, 1, 100000000, 20000, &r) ||
+        !arg_int(argc, argv, 2, 1, 64, 8, &t) || !arg_int(argc, argv, 3, 0, 256, 2, &w)) {
+        fprintf(stderr, "usage: bench_playbook [runs 1-100000000] [threads 1-64] "
+                        "[workers 0-256, 0: the engine's default]\n");
         return 2;
     }
+    int runs = (int)r, nthreads = (int)t;
+    unsigned workers = (unsigned)w;
     char dir[] = "/tmp/vg-bench-playbook-XXXXXX", err[512] = "";
     if (!mkdtemp(dir)) {
         return 1;

@@ -260,15 +260,22 @@ static int h_link(void *ctx, const struct vg_api_req *req, struct vg_api_resp *r
 
 /* ---------------------------------------------------------------- observables, tasks */
 
-static int h_obs_list(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
+/* A case's listing (observables, tasks, timeline): fn's JSON for the path's case id. */
+static int reply_list(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp,
+                      int (*fn)(struct vg_case_db *db, const char *tenant, int64_t id,
+                                struct vg_sbuf *out, char *err, size_t errsz))
 {
     char err[256];
     int64_t id = 0;
     if (path_id(req, resp, &id) != VG_OK) {
         return VG_OK;
     }
-    return reply_json(
-        resp, vg_case_observables_json(ctx, req->tenant, id, &resp->body, err, sizeof(err)), err);
+    return reply_json(resp, fn(ctx, req->tenant, id, &resp->body, err, sizeof(err)), err);
+}
+
+static int h_obs_list(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
+{
+    return reply_list(ctx, req, resp, vg_case_observables_json);
 }
 
 static int h_obs_add(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
@@ -295,13 +302,7 @@ static int h_obs_add(void *ctx, const struct vg_api_req *req, struct vg_api_resp
 
 static int h_task_list(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
-    char err[256];
-    int64_t id = 0;
-    if (path_id(req, resp, &id) != VG_OK) {
-        return VG_OK;
-    }
-    return reply_json(resp, vg_case_tasks_json(ctx, req->tenant, id, &resp->body, err, sizeof(err)),
-                      err);
+    return reply_list(ctx, req, resp, vg_case_tasks_json);
 }
 
 static int h_task_add(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
@@ -380,13 +381,7 @@ static int h_comment(void *ctx, const struct vg_api_req *req, struct vg_api_resp
 
 static int h_timeline(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
-    char err[256];
-    int64_t id = 0;
-    if (path_id(req, resp, &id) != VG_OK) {
-        return VG_OK;
-    }
-    return reply_json(
-        resp, vg_case_timeline_json(ctx, req->tenant, id, &resp->body, err, sizeof(err)), err);
+    return reply_list(ctx, req, resp, vg_case_timeline_json);
 }
 
 static int h_report(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)

@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CASE_COLS                                                                                  \
-    "id, tenant, title, description, severity, tlp, pap, status, verdict, summary, assignee,"      \
-    " tags, custom, root_cause, lessons_learned, created, updated, closed, merged_into"
-
 /* ---------------------------------------------------------------- create */
 
 static int check_enums(int sev, int tlp, int pap, char *err, size_t errsz)
@@ -355,39 +351,35 @@ static void case_row_json(sqlite3_stmt *st, struct vg_sbuf *b, bool full)
     }
 }
 
+static void alert_row_json(struct vg_sbuf *b, sqlite3_stmt *st)
+{
+    case_json_member_time(b, "ts", case_col_i64(st, 1));
+    case_json_col(b, "rule_id", st, 2, false);
+    case_json_col(b, "title", st, 3, false);
+    vg_sbuf_printf(b, ",\"level\":%d,\"attack\":%s", sqlite3_column_int(st, 4),
+                   sqlite3_column_type(st, 5) == SQLITE_NULL ? "[]" : case_col(st, 5));
+    case_json_col(b, "host", st, 6, false);
+    case_json_col(b, "user", st, 7, false);
+    case_json_col(b, "src_ip", st, 8, false);
+    case_json_col(b, "dst_ip", st, 9, false);
+}
+
 static int links_json(struct vg_case_db *db, int64_t id, struct vg_sbuf *b, char *err, size_t errsz)
 {
     sqlite3_stmt *st = NULL;
-    int rc = case_prepare(db,
-                          "SELECT alert_id, ts, rule_id, title, level, attack, host, user, src_ip,"
-                          " dst_ip FROM case_alerts WHERE case_id = ? ORDER BY alert_id",
-                          &st, "case alerts", err, errsz);
+    int rc = case_rows_json(db, id,
+                            "SELECT alert_id, ts, rule_id, title, level, attack, host, user,"
+                            " src_ip, dst_ip FROM case_alerts WHERE case_id = ? ORDER BY alert_id",
+                            "case alerts", ",\"alerts\":[", alert_row_json, b, err, errsz);
+    if (rc == VG_OK) {
+        rc = case_prepare(db, "SELECT incident_id FROM case_incidents WHERE case_id = ? ORDER BY 1",
+                          &st, "case incidents", err, errsz);
+    }
     if (rc != VG_OK) {
         return rc;
     }
     sqlite3_bind_int64(st, 1, id);
-    vg_sbuf_adds(b, ",\"alerts\":[");
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        vg_sbuf_printf(b, "%s{\"id\":%" PRId64, n ? "," : "", case_col_i64(st, 0));
-        case_json_member_time(b, "ts", case_col_i64(st, 1));
-        case_json_col(b, "rule_id", st, 2, false);
-        case_json_col(b, "title", st, 3, false);
-        vg_sbuf_printf(b, ",\"level\":%d,\"attack\":%s", sqlite3_column_int(st, 4),
-                       sqlite3_column_type(st, 5) == SQLITE_NULL ? "[]" : case_col(st, 5));
-        case_json_col(b, "host", st, 6, false);
-        case_json_col(b, "user", st, 7, false);
-        case_json_col(b, "src_ip", st, 8, false);
-        case_json_col(b, "dst_ip", st, 9, false);
-        vg_sbuf_addc(b, '}');
-    }
-    sqlite3_finalize(st);
-    rc = case_prepare(db, "SELECT incident_id FROM case_incidents WHERE case_id = ? ORDER BY 1",
-                      &st, "case incidents", err, errsz);
-    if (rc != VG_OK) {
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    vg_sbuf_adds(b, "],\"incidents\":[");
+    vg_sbuf_adds(b, ",\"incidents\":[");
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         vg_sbuf_printf(b, "%s%" PRId64, n ? "," : "", case_col_i64(st, 0));
     }
@@ -418,29 +410,23 @@ static int counts_json(struct vg_case_db *db, int64_t id, struct vg_sbuf *b, cha
     return VG_OK;
 }
 
+/* {case members, alerts, incidents, counts} of the case row st; ctx is the output. */
+static int get_row(void *ctx, struct vg_case_db *db, sqlite3_stmt *st, char *err, size_t errsz)
+{
+    struct vg_sbuf *out = ctx;
+    int64_t id = case_col_i64(st, 0);
+    vg_sbuf_addc(out, '{');
+    case_row_json(st, out, true);
+    int rc = links_json(db, id, out, err, errsz);
+    rc = rc ? rc : counts_json(db, id, out, err, errsz);
+    vg_sbuf_addc(out, '}');
+    return rc;
+}
+
 int vg_case_get(struct vg_case_db *db, const char *tenant, int64_t id, struct vg_sbuf *out,
                 char *err, size_t errsz)
 {
-    sqlite3_stmt *st = NULL;
-    case_read_lock(db);
-    int rc = case_prepare(db, "SELECT " CASE_COLS " FROM cases WHERE id = ? AND tenant = ?", &st,
-                          "case get", err, errsz);
-    if (rc == VG_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        case_bind_text(st, 2, tenant && *tenant ? tenant : "default");
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            vg_sbuf_addc(out, '{');
-            case_row_json(st, out, true);
-            rc = links_json(db, id, out, err, errsz);
-            rc = rc ? rc : counts_json(db, id, out, err, errsz);
-            vg_sbuf_addc(out, '}');
-        } else {
-            snprintf(err, errsz, "cases: case %" PRId64 " not found", id);
-            rc = VG_ENOENT;
-        }
-        sqlite3_finalize(st);
-    }
-    case_read_unlock(db);
+    int rc = case_read_row(db, tenant, id, "case get", get_row, out, err, errsz);
     return rc ? rc : out->err;
 }
 

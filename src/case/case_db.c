@@ -338,6 +338,28 @@ void case_read_unlock(struct vg_case_db *db)
     pthread_mutex_unlock(&db->mu);
 }
 
+int case_read_row(struct vg_case_db *db, const char *tenant, int64_t id, const char *what,
+                  case_row_cb fn, void *ctx, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = NULL;
+    case_read_lock(db);
+    int rc = case_prepare(db, "SELECT " CASE_COLS " FROM cases WHERE id = ? AND tenant = ?", &st,
+                          what, err, errsz);
+    if (rc == VG_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        case_bind_text(st, 2, tenant && *tenant ? tenant : "default");
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            rc = fn(ctx, db, st, err, errsz);
+        } else {
+            snprintf(err, errsz, "cases: case %" PRId64 " not found", id);
+            rc = VG_ENOENT;
+        }
+        sqlite3_finalize(st);
+    }
+    case_read_unlock(db);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- lookups and timeline */
 
 int case_lookup(struct vg_case_db *db, const char *tenant, int64_t id, int *status,
@@ -406,4 +428,43 @@ int case_timeline_put(struct vg_case_db *db, int64_t case_id, const char *actor,
         rc = case_step_done(db, st, "touch", err, errsz);
     }
     return rc;
+}
+
+/* ---------------------------------------------------------------- row listings */
+
+int case_rows_json(struct vg_case_db *db, int64_t case_id, const char *sql, const char *what,
+                   const char *open, case_row_fn row, struct vg_sbuf *out, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = case_prepare(db, sql, &st, what, err, errsz);
+    if (rc != VG_OK) {
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, case_id);
+    vg_sbuf_adds(out, open);
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        vg_sbuf_printf(out, "%s{\"id\":%" PRId64, n ? "," : "", case_col_i64(st, 0));
+        row(out, st);
+        vg_sbuf_addc(out, '}');
+    }
+    vg_sbuf_addc(out, ']');
+    sqlite3_finalize(st);
+    return VG_OK;
+}
+
+int case_list_json(struct vg_case_db *db, const char *tenant, int64_t id, const char *key,
+                   const char *sql, case_row_fn row, struct vg_sbuf *out, char *err, size_t errsz)
+{
+    char open[64]; /* keys are short literals: "observables", "tasks", "timeline" */
+    int status = 0;
+    int64_t merged = 0;
+    snprintf(open, sizeof(open), "{\"%s\":[", key);
+    case_read_lock(db);
+    int rc = case_lookup(db, tenant, id, &status, &merged, err, errsz);
+    rc = rc ? rc : case_rows_json(db, id, sql, key, open, row, out, err, errsz);
+    if (rc == VG_OK) {
+        vg_sbuf_addc(out, '}');
+    }
+    case_read_unlock(db);
+    return rc ? rc : out->err;
 }

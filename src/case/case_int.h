@@ -57,6 +57,21 @@ int case_write_end(struct case_write *w, int rc, int64_t result_id, const char *
 void case_read_lock(struct vg_case_db *db);
 void case_read_unlock(struct vg_case_db *db);
 
+/* The columns of a case row, in this order (vg_case_get, vg_case_list, the report). */
+#define CASE_COLS                                                                                  \
+    "id, tenant, title, description, severity, tlp, pap, status, verdict, summary, assignee,"      \
+    " tags, custom, root_cause, lessons_learned, created, updated, closed, merged_into"
+
+/* Called with a case row (CASE_COLS) while the read lock is held. */
+typedef int (*case_row_cb)(void *ctx, struct vg_case_db *db, sqlite3_stmt *row, char *err,
+                           size_t errsz);
+/*
+ * Take the read lock, read tenant's case id and return fn(ctx, db, row, ...) on its row, or
+ * VG_ENOENT ("cases: case N not found"); what names the statement in errors.
+ */
+int case_read_row(struct vg_case_db *db, const char *tenant, int64_t id, const char *what,
+                  case_row_cb fn, void *ctx, char *err, size_t errsz);
+
 /* ---------------------------------------------------------------- helpers (lock held) */
 
 /* The case row's status and merged_into for tenant; VG_ENOENT ("cases: case N not found"). */
@@ -83,6 +98,27 @@ static inline int64_t case_col_i64(sqlite3_stmt *st, int i)  /* int64_t, not sql
 void case_json_col(struct vg_sbuf *b, const char *key, sqlite3_stmt *st, int i, bool first);
 void case_json_member_str(struct vg_sbuf *b, const char *key, const char *v, bool first);
 void case_json_member_time(struct vg_sbuf *b, const char *key, int64_t t);
+
+/* ---------------------------------------------------------------- row listings */
+
+/* Writes the members of one row after its "id" (column 0), each with a leading comma. */
+typedef void (*case_row_fn)(struct vg_sbuf *out, sqlite3_stmt *st);
+
+/*
+ * Lock held. Run sql (?1 = case_id) and append open (ending in '['), then each row as
+ * {"id":<column 0> + row's members} comma-separated, then ']'. Nothing is appended when the
+ * statement does not prepare (err says "what: SQLite's message"). Returns VG_OK or that
+ * failure; out->err is the caller's to check.
+ */
+int case_rows_json(struct vg_case_db *db, int64_t case_id, const char *sql, const char *what,
+                   const char *open, case_row_fn row, struct vg_sbuf *out, char *err, size_t errsz);
+/*
+ * A case's rows as {"<key>":[...]}: takes the read lock, checks case id is tenant's
+ * (VG_ENOENT otherwise, nothing appended) and lists sql's rows as case_rows_json does
+ * (key also names the statement in errors). Returns VG_OK, the failure, or out->err.
+ */
+int case_list_json(struct vg_case_db *db, const char *tenant, int64_t id, const char *key,
+                   const char *sql, case_row_fn row, struct vg_sbuf *out, char *err, size_t errsz);
 
 /* Validate text: required (non-empty) or not, at most max bytes, valid UTF-8. */
 int case_check_text(const char *field, const char *s, size_t max, bool required, char *err,

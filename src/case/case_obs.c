@@ -350,38 +350,24 @@ int vg_case_observable_add(struct vg_case_db *db, const struct vg_case_op *op, i
     return rc;
 }
 
+static void obs_row_json(struct vg_sbuf *out, sqlite3_stmt *st)
+{
+    case_json_col(out, "type", st, 1, false);
+    case_json_col(out, "subtype", st, 2, false);
+    case_json_col(out, "value", st, 3, false);
+    vg_sbuf_printf(out, ",\"ioc\":%s,\"sighted\":%s,\"tags\":%s",
+                   sqlite3_column_int(st, 4) ? "true" : "false",
+                   sqlite3_column_int(st, 5) ? "true" : "false", case_col(st, 6));
+    case_json_col(out, "message", st, 7, false);
+    case_json_col(out, "source", st, 8, false);
+    case_json_member_time(out, "created", case_col_i64(st, 9));
+}
+
 int vg_case_observables_json(struct vg_case_db *db, const char *tenant, int64_t id,
                              struct vg_sbuf *out, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = NULL;
-    int status = 0;
-    int64_t merged = 0;
-    case_read_lock(db);
-    int rc = case_lookup(db, tenant, id, &status, &merged, err, errsz);
-    rc = rc ? rc
-            : case_prepare(db,
-                           "SELECT id, type, subtype, value, ioc, sighted, tags, message, source,"
-                           " created FROM observables WHERE case_id = ? ORDER BY id",
-                           &st, "observables", err, errsz);
-    if (rc == VG_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        vg_sbuf_adds(out, "{\"observables\":[");
-        for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-            vg_sbuf_printf(out, "%s{\"id\":%" PRId64, n ? "," : "", case_col_i64(st, 0));
-            case_json_col(out, "type", st, 1, false);
-            case_json_col(out, "subtype", st, 2, false);
-            case_json_col(out, "value", st, 3, false);
-            vg_sbuf_printf(out, ",\"ioc\":%s,\"sighted\":%s,\"tags\":%s",
-                           sqlite3_column_int(st, 4) ? "true" : "false",
-                           sqlite3_column_int(st, 5) ? "true" : "false", case_col(st, 6));
-            case_json_col(out, "message", st, 7, false);
-            case_json_col(out, "source", st, 8, false);
-            case_json_member_time(out, "created", case_col_i64(st, 9));
-            vg_sbuf_addc(out, '}');
-        }
-        vg_sbuf_adds(out, "]}");
-        sqlite3_finalize(st);
-    }
-    case_read_unlock(db);
-    return rc ? rc : out->err;
+    return case_list_json(db, tenant, id, "observables",
+                          "SELECT id, type, subtype, value, ioc, sighted, tags, message, source,"
+                          " created FROM observables WHERE case_id = ? ORDER BY id",
+                          obs_row_json, out, err, errsz);
 }

@@ -338,7 +338,9 @@ static int cmp_str(const void *a, const void *b)
 
 static void rep_list(struct rep *r, const char *label, struct vg_strlist *l)
 {
-    qsort(l->v, l->n, sizeof(char *), cmp_str);
+    if (l->n > 1) { /* an empty list has no array (v is NULL): qsort must not see it */
+        qsort(l->v, l->n, sizeof(char *), cmp_str);
+    }
     vg_sbuf_printf(r->o, r->html ? "<p><strong>%s:</strong> " : "**%s:** ", label);
     for (size_t i = 0; i < l->n; i++) {
         vg_sbuf_adds(r->o, i ? ", " : "");
@@ -373,52 +375,64 @@ static int rep_attack(struct rep *r, char *err, size_t errsz)
 
 /* ---------------------------------------------------------------- the report */
 
+/* The report's tables after ATT&CK: heading, statement (?1 = case id), columns, time columns. */
+static const struct rep_section {
+    const char *heading;
+    const char *sql;
+    const char *cols[5];
+    size_t n;
+    int time_cols[5];
+} rep_sections[] = {
+    {"Linked alerts",
+     "SELECT alert_id, ts, rule_id, title, level FROM case_alerts WHERE case_id = ?1"
+     " ORDER BY ts, alert_id",
+     {"Alert", "Time", "Rule", "Title", "Level"},
+     5,
+     {0, 1, 0, 0, 0}},
+    {"Timeline",
+     "SELECT ts, actor, kind, text FROM timeline WHERE case_id = ?1 ORDER BY ts, id",
+     {"Time", "Actor", "Kind", "Entry"},
+     4,
+     {1, 0, 0, 0}},
+    {"Actions taken",
+     "SELECT ts, actor, text, detail FROM timeline WHERE case_id = ?1 AND kind = 'action'"
+     " ORDER BY ts, id",
+     {"Time", "Actor", "Action", "Detail"},
+     4,
+     {1, 0, 0, 0}},
+    {"Tasks",
+     "SELECT id, grp, title, CASE status WHEN 1 THEN 'waiting' WHEN 2 THEN 'in_progress'"
+     " WHEN 3 THEN 'completed' ELSE 'cancelled' END, coalesce(assignee, '') FROM tasks"
+     " WHERE case_id = ?1 ORDER BY id",
+     {"Task", "Group", "Title", "Status", "Assignee"},
+     5,
+     {0}},
+    {"Observables",
+     "SELECT CASE subtype WHEN '' THEN type ELSE type || ' (' || subtype || ')' END, value,"
+     " CASE ioc WHEN 1 THEN 'yes' ELSE 'no' END, CASE sighted WHEN 1 THEN 'yes' ELSE 'no' END,"
+     " source FROM observables WHERE case_id = ?1 ORDER BY type, value",
+     {"Type", "Value", "IOC", "Sighted", "Source"},
+     5,
+     {0}},
+};
+
+/* Every section: its heading, then its table (after a failure, the headings only). */
 static int rep_tables(struct rep *r, char *err, size_t errsz)
 {
-    static const char *const alert_cols[] = {"Alert", "Time", "Rule", "Title", "Level"};
-    static const char *const tl_cols[] = {"Time", "Actor", "Kind", "Entry"};
-    static const char *const act_cols[] = {"Time", "Actor", "Action", "Detail"};
-    static const char *const task_cols[] = {"Task", "Group", "Title", "Status", "Assignee"};
-    static const char *const obs_cols[] = {"Type", "Value", "IOC", "Sighted", "Source"};
-    static const int t1[] = {0, 1, 0, 0, 0}, t0[] = {1, 0, 0, 0};
-    int rc;
-    rep_h2(r, "Linked alerts");
-    rc = rep_query_table(r,
-                         "SELECT alert_id, ts, rule_id, title, level FROM case_alerts"
-                         " WHERE case_id = ?1 ORDER BY ts, alert_id",
-                         alert_cols, 5, t1, err, errsz);
-    rep_h2(r, "Timeline");
-    rc = rc ? rc
-            : rep_query_table(r,
-                              "SELECT ts, actor, kind, text FROM timeline WHERE case_id = ?1"
-                              " ORDER BY ts, id",
-                              tl_cols, 4, t0, err, errsz);
-    rep_h2(r, "Actions taken");
-    rc = rc ? rc
-            : rep_query_table(r,
-                              "SELECT ts, actor, text, detail FROM timeline WHERE case_id = ?1"
-                              " AND kind = 'action' ORDER BY ts, id",
-                              act_cols, 4, t0, err, errsz);
-    rep_h2(r, "Tasks");
-    rc = rc ? rc
-            : rep_query_table(r,
-                              "SELECT id, grp, title, CASE status WHEN 1 THEN 'waiting' WHEN 2"
-                              " THEN 'in_progress' WHEN 3 THEN 'completed' ELSE 'cancelled' END,"
-                              " coalesce(assignee, '') FROM tasks WHERE case_id = ?1 ORDER BY id",
-                              task_cols, 5, NULL, err, errsz);
-    rep_h2(r, "Observables");
-    rc = rc ? rc
-            : rep_query_table(r,
-                              "SELECT CASE subtype WHEN '' THEN type ELSE type || ' (' || subtype"
-                              " || ')' END, value, CASE ioc WHEN 1 THEN 'yes' ELSE 'no' END,"
-                              " CASE sighted WHEN 1 THEN 'yes' ELSE 'no' END, source"
-                              " FROM observables WHERE case_id = ?1 ORDER BY type, value",
-                              obs_cols, 5, NULL, err, errsz);
+    int rc = VG_OK;
+    for (size_t i = 0; i < VG_ARRAY_LEN(rep_sections); i++) {
+        const struct rep_section *s = &rep_sections[i];
+        rep_h2(r, s->heading);
+        rc = rc ? rc : rep_query_table(r, s->sql, s->cols, s->n, s->time_cols, err, errsz);
+    }
     return rc;
 }
 
-static int rep_case(struct rep *r, sqlite3_stmt *c, char *err, size_t errsz)
+/* The whole report from the case row c (CASE_COLS); ctx is the struct rep. */
+static int rep_case(void *ctx, struct vg_case_db *db, sqlite3_stmt *c, char *err, size_t errsz)
 {
+    struct rep *r = ctx;
+    (void)db; /* r->db */
     rep_begin(r, case_col(c, 2));
     int rc = rep_summary(r, c);
     rc = rc ? rc : rep_entities(r, err, errsz);
@@ -436,30 +450,11 @@ int vg_case_report(struct vg_case_db *db, const char *tenant, int64_t id, const 
                    struct vg_sbuf *out, char *err, size_t errsz)
 {
     struct rep r = {.o = out, .db = db, .id = id};
-    sqlite3_stmt *c = NULL;
     if (!format || (strcmp(format, "markdown") && strcmp(format, "md") && strcmp(format, "html"))) {
         snprintf(err, errsz, "cases: format: expected markdown or html");
         return VG_EINVAL;
     }
     r.html = !strcmp(format, "html");
-    case_read_lock(db);
-    int rc = case_prepare(db,
-                          "SELECT id, tenant, title, description, severity, tlp, pap, status,"
-                          " verdict, summary, assignee, tags, custom, root_cause,"
-                          " lessons_learned, created, updated, closed FROM cases"
-                          " WHERE id = ? AND tenant = ?",
-                          &c, "report", err, errsz);
-    if (rc == VG_OK) {
-        sqlite3_bind_int64(c, 1, id);
-        case_bind_text(c, 2, tenant && *tenant ? tenant : "default");
-        if (sqlite3_step(c) == SQLITE_ROW) {
-            rc = rep_case(&r, c, err, errsz);
-        } else {
-            snprintf(err, errsz, "cases: case %" PRId64 " not found", id);
-            rc = VG_ENOENT;
-        }
-        sqlite3_finalize(c);
-    }
-    case_read_unlock(db);
+    int rc = case_read_row(db, tenant, id, "report", rep_case, &r, err, errsz);
     return rc ? rc : out->err;
 }

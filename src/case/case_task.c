@@ -170,39 +170,24 @@ int vg_case_task_update(struct vg_case_db *db, const struct vg_case_op *op, int6
     return rc;
 }
 
+static void task_row_json(struct vg_sbuf *out, sqlite3_stmt *st)
+{
+    case_json_col(out, "title", st, 1, false);
+    case_json_col(out, "group", st, 2, false);
+    case_json_col(out, "description", st, 3, false);
+    case_json_member_str(out, "status", vg_case_task_status_name(sqlite3_column_int(st, 4)), false);
+    case_json_col(out, "assignee", st, 5, false);
+    case_json_member_time(out, "created", case_col_i64(st, 6));
+    case_json_member_time(out, "updated", case_col_i64(st, 7));
+}
+
 int vg_case_tasks_json(struct vg_case_db *db, const char *tenant, int64_t id, struct vg_sbuf *out,
                        char *err, size_t errsz)
 {
-    sqlite3_stmt *st = NULL;
-    int status = 0;
-    int64_t merged = 0;
-    case_read_lock(db);
-    int rc = case_lookup(db, tenant, id, &status, &merged, err, errsz);
-    rc = rc ? rc
-            : case_prepare(db,
-                           "SELECT id, title, grp, description, status, assignee, created,"
-                           " updated FROM tasks WHERE case_id = ? ORDER BY id",
-                           &st, "tasks", err, errsz);
-    if (rc == VG_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        vg_sbuf_adds(out, "{\"tasks\":[");
-        for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-            vg_sbuf_printf(out, "%s{\"id\":%" PRId64, n ? "," : "", case_col_i64(st, 0));
-            case_json_col(out, "title", st, 1, false);
-            case_json_col(out, "group", st, 2, false);
-            case_json_col(out, "description", st, 3, false);
-            case_json_member_str(out, "status", vg_case_task_status_name(sqlite3_column_int(st, 4)),
-                                 false);
-            case_json_col(out, "assignee", st, 5, false);
-            case_json_member_time(out, "created", case_col_i64(st, 6));
-            case_json_member_time(out, "updated", case_col_i64(st, 7));
-            vg_sbuf_addc(out, '}');
-        }
-        vg_sbuf_adds(out, "]}");
-        sqlite3_finalize(st);
-    }
-    case_read_unlock(db);
-    return rc ? rc : out->err;
+    return case_list_json(db, tenant, id, "tasks",
+                          "SELECT id, title, grp, description, status, assignee, created,"
+                          " updated FROM tasks WHERE case_id = ? ORDER BY id",
+                          task_row_json, out, err, errsz);
 }
 
 /* ---------------------------------------------------------------- comments */
@@ -296,35 +281,22 @@ int vg_case_timeline_add(struct vg_case_db *db, const char *tenant, int64_t case
     return rc;
 }
 
+static void timeline_row_json(struct vg_sbuf *out, sqlite3_stmt *st)
+{
+    case_json_member_time(out, "ts", case_col_i64(st, 1));
+    case_json_col(out, "actor", st, 2, false);
+    case_json_col(out, "kind", st, 3, false);
+    case_json_col(out, "text", st, 4, false);
+    vg_sbuf_printf(out, ",\"detail\":%s", case_col(st, 5));
+}
+
 int vg_case_timeline_json(struct vg_case_db *db, const char *tenant, int64_t id,
                           struct vg_sbuf *out, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = NULL;
-    int status = 0;
-    int64_t merged = 0;
-    case_read_lock(db);
-    int rc = case_lookup(db, tenant, id, &status, &merged, err, errsz);
-    rc = rc ? rc
-            : case_prepare(db,
-                           "SELECT id, ts, actor, kind, text, detail FROM timeline"
-                           " WHERE case_id = ? ORDER BY ts, id",
-                           &st, "timeline", err, errsz);
-    if (rc == VG_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        vg_sbuf_adds(out, "{\"timeline\":[");
-        for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-            vg_sbuf_printf(out, "%s{\"id\":%" PRId64, n ? "," : "", case_col_i64(st, 0));
-            case_json_member_time(out, "ts", case_col_i64(st, 1));
-            case_json_col(out, "actor", st, 2, false);
-            case_json_col(out, "kind", st, 3, false);
-            case_json_col(out, "text", st, 4, false);
-            vg_sbuf_printf(out, ",\"detail\":%s}", case_col(st, 5));
-        }
-        vg_sbuf_adds(out, "]}");
-        sqlite3_finalize(st);
-    }
-    case_read_unlock(db);
-    return rc ? rc : out->err;
+    return case_list_json(db, tenant, id, "timeline",
+                          "SELECT id, ts, actor, kind, text, detail FROM timeline"
+                          " WHERE case_id = ? ORDER BY ts, id",
+                          timeline_row_json, out, err, errsz);
 }
 
 /* ---------------------------------------------------------------- merge */

@@ -136,24 +136,33 @@ static int tags_check(const char *field, const struct vg_json *v, char *err, siz
     return VG_OK;
 }
 
+/*
+ * Parse field's JSON text into a new arena *a (the caller destroys it; NULL when out of
+ * memory); a syntax error names the field.
+ */
+static int field_parse(const char *field, const char *json, struct vg_arena **a, struct vg_json **v,
+                       char *err, size_t errsz)
+{
+    char e[200];
+    *a = vg_arena_create(4096);
+    int rc = *a ? case_json_parse(json, strlen(json), *a, v, e, sizeof(e)) : VG_ENOMEM;
+    if (rc == VG_EINVAL) {
+        snprintf(err, errsz, "cases: field '%s': %s", field, e);
+    }
+    return rc;
+}
+
 int case_tags_norm(const char *field, const char *json, struct vg_sbuf *out, char *err,
                    size_t errsz)
 {
     struct vg_arena *a = NULL;
     struct vg_json *v = NULL;
-    char e[200];
-    int rc = VG_OK;
     if (!json || !*json) {
         vg_sbuf_adds(out, "[]");
         return out->err;
     }
-    a = vg_arena_create(4096);
-    rc = a ? case_json_parse(json, strlen(json), a, &v, e, sizeof(e)) : VG_ENOMEM;
-    if (rc == VG_EINVAL) {
-        snprintf(err, errsz, "cases: field '%s': %s", field, e);
-    } else if (rc == VG_OK) {
-        rc = tags_check(field, v, err, errsz);
-    }
+    int rc = field_parse(field, json, &a, &v, err, errsz);
+    rc = rc ? rc : tags_check(field, v, err, errsz);
     if (rc == VG_OK) {
         vg_sbuf_addc(out, '[');
         tags_write(v, NULL, 0, out);
@@ -195,7 +204,6 @@ int case_object_norm(const char *field, const char *json, struct vg_sbuf *out, c
 {
     struct vg_arena *a = NULL;
     struct vg_json *v = NULL;
-    char e[200];
     if (!json || !*json) {
         vg_sbuf_adds(out, "{}");
         return out->err;
@@ -204,11 +212,8 @@ int case_object_norm(const char *field, const char *json, struct vg_sbuf *out, c
         snprintf(err, errsz, "cases: field '%s': longer than %d bytes", field, CASE_CUSTOM_MAX);
         return VG_EINVAL;
     }
-    a = vg_arena_create(4096);
-    int rc = a ? case_json_parse(json, strlen(json), a, &v, e, sizeof(e)) : VG_ENOMEM;
-    if (rc == VG_EINVAL) {
-        snprintf(err, errsz, "cases: field '%s': %s", field, e);
-    } else if (rc == VG_OK && v->type != VG_JSON_OBJECT) {
+    int rc = field_parse(field, json, &a, &v, err, errsz);
+    if (rc == VG_OK && v->type != VG_JSON_OBJECT) {
         snprintf(err, errsz, "cases: field '%s': expected an object", field);
         rc = VG_EINVAL;
     }

@@ -3,7 +3,7 @@
  * log: create / update / close, idempotent op keys, observables (type detection, IOC
  * defaults, de-duplication), linking alerts from the store with observable extraction,
  * tasks, comments, timeline order, merge, tenant isolation, and the Markdown and HTML
- * reports (ATT&CK, actions taken, escaping of hostile text).
+ * reports (ATT&CK, actions taken, escaping of hostile text, an empty case).
  */
 #include "case_test.h"
 
@@ -581,5 +581,29 @@ VG_TEST(concurrent_writers_share_op_keys)
     CHECK(has(j, "\"comments\":25"));
     vg_free(j);
     VG_UNUSED(err);
+    crig_close(&r);
+}
+
+/* A case with nothing linked: empty ATT&CK lists and empty tables (no sort of an empty list). */
+VG_TEST(report_of_empty_case)
+{
+    struct crig r;
+    char err[256];
+    if (!crig_open(&r)) {
+        CHECK(!"rig");
+        crig_close(&r);
+        return;
+    }
+    int64_t id = mk(&r, NULL, "Quiet");
+    struct vg_sbuf md = VG_SBUF_INIT, html = VG_SBUF_INIT;
+    CHECK_EQ_INT(vg_case_report(r.db, NULL, id, "md", &md, err, sizeof(err)), VG_OK);
+    CHECK(has(md.p, "**Techniques:** none") && has(md.p, "**Tactics:** none"));
+    CHECK(has(md.p, "## Linked alerts\n\n_None._") && has(md.p, "## Observables\n\n_None._"));
+    CHECK(has(md.p, "| Time | Actor | Kind | Entry |") && has(md.p, "| created | Quiet |"));
+    CHECK_EQ_INT(vg_case_report(r.db, NULL, id, "html", &html, err, sizeof(err)), VG_OK);
+    CHECK(has(html.p, "<strong>Techniques:</strong> none</p>"));
+    CHECK(has(html.p, "<h2>Tasks</h2>\n<p><em>None.</em></p>"));
+    vg_sbuf_fini(&md);
+    vg_sbuf_fini(&html);
     crig_close(&r);
 }

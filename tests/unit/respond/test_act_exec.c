@@ -9,6 +9,7 @@
 #include "act_test.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -66,7 +67,11 @@ static bool pid_gone(const char *pidfile)
         return false;
     }
     fclose(f);
-    snprintf(path, sizeof(path), "/proc/%d/stat", atoi(buf));
+    int64_t pid = 0;
+    if (vg_parse_i64(buf, strcspn(buf, "\r\n"), &pid) != VG_OK || pid <= 0 || pid > INT32_MAX) {
+        return false; /* not a pid: nothing says it is gone */
+    }
+    snprintf(path, sizeof(path), "/proc/%" PRId64 "/stat", pid);
     for (int i = 0; i < 50; i++) { /* the orphan is reaped by init: give it a moment */
         f = fopen(path, "r");
         if (!f) {

@@ -42,6 +42,15 @@ static void say(int c, const char *s)
     }
 }
 
+/* Append str to buf (size bytes) when it fits whole; what does not fit is dropped. */
+static void append_whole(char *buf, size_t size, const char *str)
+{
+    size_t used = strlen(buf);
+    if (used + strlen(str) < size) {
+        snprintf(buf + used, size - used, "%s", str);
+    }
+}
+
 static void smtp_session(struct smtp *s, int c)
 {
     char line[2048];
@@ -52,8 +61,8 @@ static void smtp_session(struct smtp *s, int c)
             if (strcmp(line, ".\r\n") == 0) {
                 in_data = false;
                 say(c, "250 queued\r\n");
-            } else if (strlen(s->data) + strlen(line) < sizeof(s->data)) {
-                strcat(s->data, line);
+            } else {
+                append_whole(s->data, sizeof(s->data), line);
             }
         } else if (!strncasecmp(line, "EHLO", 4) || !strncasecmp(line, "HELO", 4)) {
             say(c, "250 test\r\n");
@@ -63,7 +72,7 @@ static void smtp_session(struct smtp *s, int c)
         } else if (!strncasecmp(line, "RCPT TO:", 8)) {
             bool rej = strstr(line, "nobody@") != NULL, later = strstr(line, "later@") != NULL;
             if (!rej && !later && strlen(s->rcpt) + strlen(line) < sizeof(s->rcpt)) {
-                strcat(s->rcpt, line + 8);
+                append_whole(s->rcpt, sizeof(s->rcpt), line + 8);
             }
             say(c, rej ? "550 no such user\r\n" : later ? "451 try later\r\n" : "250 ok\r\n");
         } else if (!strncasecmp(line, "DATA", 4)) {
