@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh — every benchmark of issues 2 and 3, with the figures the closing notes report.
+# bench/run.sh — every benchmark of issues 2, 3 and 4, with the figures the closing notes report.
 #   make bench        (or: sh bench/run.sh after building build/)
 # Machines are shared and noisy: compare ratios within one run; bench_sigma's instruction
 # counts (valgrind --tool=callgrind) are the reproducible figure.
@@ -56,3 +56,12 @@ echo "== decoders, file tailing, HTTP ingest, store and search"
 "$B/bench/bench_api"
 "$B/bench/bench_store"
 "$B/bench/bench_search"
+
+# ---------------------------------------------------------------- issue 4: triage and playbooks
+echo
+echo "== triage: alert → dedup → exceptions → risk → incident grouping (in memory and with triage.db)"
+"$B/bench/bench_triage"
+echo
+echo "== playbook engine: 5-step local playbook, every change journalled (8 and 1 trigger threads)"
+"$B/bench/bench_playbook" 20000 8
+"$B/bench/bench_playbook" 20000 1
