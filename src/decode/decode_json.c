@@ -1,7 +1,9 @@
 /*
  * decode_json.c — JSON documents → events. Windows renderings get Windows field names
  * (decode_winjson.c); any other document is flattened with dotted keys and its timestamp is
- * taken from the first of the usual timestamp keys that parses.
+ * taken from the first of the usual timestamp keys that parses. Events of vigie-agent are of
+ * the Linux kind (the mapping gives them Sigma's process_creation, file_event and
+ * network_connection logsources).
  */
 #include "decode/decode_int.h"
 
@@ -16,7 +18,9 @@ int vg_decode_json(struct vg_event *ev, const struct vg_json *doc)
     if (rc != VG_DECLINED) {
         return rc;
     }
-    ev->kind = VG_EK_GENERIC;
+    /* vigie-agent (Linux only) sends ECS events: Sigma's linux logsources apply to them */
+    ev->kind = vg_json_str_is(vg_json_get(doc, "event.module"), "vigie-agent") ? VG_EK_LINUX
+                                                                               : VG_EK_GENERIC;
     rc = vg_event_from_json(ev, doc, NULL);
     if (rc != VG_OK) {
         return rc;
