@@ -277,7 +277,7 @@ int vg_resp_tool_run(const char *path, char *const argv[], const char *in, struc
     } else if (out) {
         fd_slurp(outfd, out, 65536);
     }
-out:
+out:; /* a declaration may not follow a label before C23 (clang) */
     int fds[3] = {infd, errfd, outfd};
     for (size_t i = 0; i < 3; i++) {
         if (fds[i] >= 0) {

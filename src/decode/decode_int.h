@@ -210,6 +210,10 @@ int vg_decode_month(const char *p);
 /* Seconds since the epoch of a civil UTC date and time (no validation beyond ranges). */
 int64_t vg_decode_epoch(int year, int month, int day, int hour, int min, int sec);
 
+/* The kind of a JSON document's event: vigie-agent's (Linux only) are Linux events, so
+   Sigma's linux logsources apply; any other document is generic. */
+enum vg_event_kind vg_dec_json_kind(const struct vg_json *doc);
+
 /* ---------------------------------------------------------------- decoding context */
 
 /*

@@ -12,6 +12,12 @@ static const char *const ts_keys[] = {
     "ts",         "date",      "published", "createdDateTime", "activityDateTime", "_time",
 };
 
+enum vg_event_kind vg_dec_json_kind(const struct vg_json *doc)
+{
+    return vg_json_str_is(vg_json_get(doc, "event.module"), "vigie-agent") ? VG_EK_LINUX
+                                                                           : VG_EK_GENERIC;
+}
+
 int vg_decode_json(struct vg_event *ev, const struct vg_json *doc)
 {
     int rc = vg_decode_winjson(ev, doc);

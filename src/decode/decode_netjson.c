@@ -348,7 +348,7 @@ int vg_dec_json(struct vg_dctx *c)
         return VG_DECLINED;
     }
     struct flat_map fm;
-    vg_dctx_claim(c, VG_EK_GENERIC);
+    vg_dctx_claim(c, vg_dec_json_kind(c->doc));
     flatten_doc(c, &map_json, &fm);
     json_time(c); /* the document's own time wins over the syslog header's */
     map_doc(c, &fm);
