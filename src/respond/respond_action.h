@@ -29,11 +29,13 @@
 
 struct vg_audit;
 struct vg_case_db;
+struct vg_fleet;
 
 /* What actions may use; owned by the engine's creator, shared by all runs (thread-safe). */
 struct vg_respond_services {
     struct vg_case_db *cases; /* case operations (NULL: case actions fail, not retryable) */
     struct vg_audit *audit;   /* may be NULL */
+    struct vg_fleet *fleet;   /* enrolled agents (NULL: agent.* actions fail, not retryable) */
     const char *nft_table;    /* Vigie's own nftables table (NULL: "vigie") */
     const char *smtp_url;     /* "smtp://host:port" for mail.send (NULL: mail fails) */
     const char *smtp_from;

@@ -146,6 +146,10 @@ static int plan_inputs(struct vg_server *s)
     for (size_t i = 0; rc == VG_OK && i < s->c->files.n; i++) {
         rc = add_input(s, NULL); /* the file path itself is the hint */
     }
+    if (rc == VG_OK && s->c->fleet_listen && *s->c->fleet_listen) {
+        s->fleet_input = (uint32_t)s->ninputs; /* agents send ECS JSON events */
+        rc = add_input(s, "json");
+    }
     return rc;
 }
 

@@ -63,6 +63,9 @@ struct vg_server_conf {
     bool respond_contain; /* false: containment actions only describe (demo) */
     char *smtp_url;
     char *smtp_from;
+    char *fleet_listen;   /* agents' mTLS listener ("" disabled) */
+    char *fleet_endpoint; /* what agents are told to connect to ("" derived) */
+    struct vg_strlist fleet_hostnames;
     bool bench_no_store; /* not a configuration key: bench_server's --no-store */
 };
 
@@ -114,6 +117,9 @@ void vg_server_get_stats(struct vg_server *s, struct vg_server_stats *out);
 /* Print the open incidents and the latest playbook runs (the demo's summary), after waiting
    up to 10 s each for triage and the playbooks to catch up. */
 void vg_server_soc_summary(struct vg_server *s, FILE *out);
+
+/* The agents' listener port (0: fleet disabled). */
+int vg_server_fleet_port(const struct vg_server *s);
 
 /* Addresses actually bound (useful with port 0): input index as in the listing order. */
 int vg_server_http_port(const struct vg_server *s);

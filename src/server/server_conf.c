@@ -92,6 +92,12 @@ static const struct vg_conf_field table[] = {
      "Vigie's own nftables table (inet family) for nft.block; no other table is touched"},
     {"notify.smtp_url", VG_CONF_STR, F(smtp_url), "", 0, -1, true, false, NULL,
      "SMTP server for mail.send, e.g. smtp://mail.example.org:587 (may hold credentials)"},
+    {"fleet.listen", VG_CONF_STR, F(fleet_listen), "", 0, -1, false, false, NULL,
+     "mutual-TLS listener of vigie-agent connections, e.g. 0.0.0.0:8471 (empty: no agents)"},
+    {"fleet.endpoint", VG_CONF_STR, F(fleet_endpoint), "", 0, -1, false, false, NULL,
+     "host:port agents are told to connect to at enrollment (empty: from fleet.listen)"},
+    {"fleet.hostnames", VG_CONF_STRLIST, F(fleet_hostnames), "", 0, -1, false, false, NULL,
+     "names and addresses in the listener certificate (agents check them)"},
     {"notify.smtp_from", VG_CONF_STR, F(smtp_from), "vigie@localhost", 0, -1, false, false, NULL,
      "sender address of mail.send"},
 };

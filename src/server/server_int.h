@@ -95,7 +95,8 @@ struct vg_server {
     struct vg_api *api;
     struct vg_tail *tail;
     uint32_t first_file_input;
-    pthread_mutex_t mu; /* reload, stats below */
+    uint32_t fleet_input; /* journal input id of agent events (when fleet.listen is set) */
+    pthread_mutex_t mu;   /* reload, stats below */
     uint32_t rules, correlation_rules;
     uint64_t reloads;
     vg_time_t started;

@@ -23,6 +23,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "case/case.h"
+#include "fleet/fleet.h"
 #include "respond/respond.h"
 #include "respond/respond_action.h"
 
@@ -32,6 +33,7 @@
 
 struct vg_server_soc {
     struct vg_audit *audit;
+    struct vg_fleet *fleet; /* agents (NULL: fleet.listen empty) */
     struct vg_case_db *cases;
     struct vg_respond *respond;
     struct vg_triage *triage;
@@ -115,6 +117,7 @@ static int open_respond(struct vg_server *s, struct vg_server_soc *soc, char *er
         .smtp_from = opt_str(c->smtp_from),
         .responders_dir = opt_str(c->responders_dir),
         .contain_dry_run = !c->respond_contain,
+        .fleet = soc->fleet,
     };
     struct vg_respond_opts ro = {
         .data_dir = c->data_dir,
@@ -132,6 +135,32 @@ static int open_respond(struct vg_server *s, struct vg_server_soc *soc, char *er
         put_builtin_playbooks(soc);
     }
     return VG_OK;
+}
+
+/* ---------------------------------------------------------------- agents */
+
+static int open_fleet(struct vg_server *s, struct vg_server_soc *soc, char *err, size_t errsz)
+{
+    const struct vg_server_conf *c = s->c;
+    if (!c->fleet_listen || !*c->fleet_listen) {
+        return VG_OK;
+    }
+    struct vg_fleet_opts fo = {
+        .data_dir = c->data_dir,
+        .journal = s->j,
+        .audit = soc->audit,
+        .listen = c->fleet_listen,
+        .endpoint = opt_str(c->fleet_endpoint),
+        .hostnames = (const char *const *)c->fleet_hostnames.v,
+        .nhostnames = c->fleet_hostnames.n,
+        .input = s->fleet_input,
+    };
+    char e[512];
+    int rc = vg_fleet_create(&fo, &soc->fleet, e, sizeof(e));
+    if (rc != VG_OK) {
+        snprintf(err, errsz, "fleet: %s", e);
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -160,6 +189,9 @@ int vg_server_soc_create(struct vg_server *s, char *err, size_t errsz)
         snprintf(err, errsz, "%s", e);
         return rc;
     }
+    if ((rc = open_fleet(s, soc, err, errsz)) != VG_OK) {
+        return rc;
+    }
     if ((rc = open_respond(s, soc, err, errsz)) != VG_OK) {
         return rc;
     }
@@ -183,6 +215,7 @@ int vg_server_soc_start(struct vg_server *s, struct vg_api *api, char *err, size
         rc = rc == VG_OK ? vg_case_api_register(soc->cases, api) : rc;
         rc = rc == VG_OK ? vg_respond_api_register(soc->respond, api) : rc;
         rc = rc == VG_OK && soc->triage ? vg_alert_api_register(soc->triage, api) : rc;
+        rc = rc == VG_OK && soc->fleet ? vg_fleet_api_register(soc->fleet, api) : rc;
         if (rc != VG_OK) {
             snprintf(err, errsz, "http: cannot register the SOC endpoints: %s", vg_strerror(rc));
             return rc;
@@ -195,6 +228,11 @@ int vg_server_soc_start(struct vg_server *s, struct vg_api *api, char *err, size
 int vg_server_soc_run(struct vg_server *s, char *err, size_t errsz)
 {
     struct vg_server_soc *soc = s->soc;
+    char e[512];
+    if (soc->fleet && vg_fleet_start(soc->fleet, e, sizeof(e)) != VG_OK) {
+        snprintf(err, errsz, "fleet: %s", e);
+        return VG_ERROR;
+    }
     if (!soc->triage || soc->started) {
         return VG_OK;
     }
@@ -227,6 +265,9 @@ void vg_server_soc_stop(struct vg_server *s)
     if (s->soc->respond) {
         vg_respond_stop(s->soc->respond);
     }
+    if (s->soc->fleet) {
+        vg_fleet_stop(s->soc->fleet);
+    }
 }
 
 void vg_server_soc_destroy(struct vg_server *s)
@@ -238,10 +279,16 @@ void vg_server_soc_destroy(struct vg_server *s)
     vg_server_soc_stop(s);
     vg_triage_destroy(soc->triage);
     vg_respond_destroy(soc->respond);
+    vg_fleet_destroy(soc->fleet);
     vg_case_db_close(soc->cases);
     vg_audit_close(soc->audit);
     vg_free(soc);
     s->soc = NULL;
+}
+
+int vg_server_fleet_port(const struct vg_server *s)
+{
+    return s->soc && s->soc->fleet ? vg_fleet_port(s->soc->fleet) : 0;
 }
 
 struct vg_triage *vg_server_triage(struct vg_server *s)
