@@ -200,13 +200,26 @@ static void fan_drain(void *st, struct vg_fim_coll *c)
             }
             return; /* EAGAIN: drained */
         }
-        const struct fanotify_event_metadata *m = (const void *)s->buf;
+        /* events with FID records are 4-byte aligned in the buffer while the metadata holds
+           a u64: each event is copied to an aligned place before it is read */
+        const char *p = s->buf;
         size_t left = (size_t)n;
-        while (FAN_EVENT_OK(m, left)) {
-            if (m->vers == FANOTIFY_METADATA_VERSION) {
-                fan_event(s, c, m);
+        while (left >= FAN_EVENT_METADATA_LEN) {
+            union {
+                struct fanotify_event_metadata md;
+                char b[8192];
+            } ev;
+            memcpy(&ev.md, p, sizeof(ev.md));
+            size_t len = ev.md.event_len;
+            if (len < FAN_EVENT_METADATA_LEN || len > left) {
+                break;
             }
-            m = FAN_EVENT_NEXT(m, left);
+            if (len <= sizeof(ev.b) && ev.md.vers == FANOTIFY_METADATA_VERSION) {
+                memcpy(ev.b, p, len);
+                fan_event(s, c, &ev.md);
+            }
+            p += len;
+            left -= len;
         }
     }
 }
