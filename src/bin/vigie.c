@@ -28,6 +28,8 @@ static const struct vg_command commands[] = {
     {"playbook", "check, dry-run and list the actions of playbooks (playbook check|test|actions)",
      vg_cmd_playbook},
     {"run", "playbook runs: list, show, approve, deny, cancel (via the API)", vg_cmd_run},
+    {"agent", "enrolled agents: list, show, enrollment tokens, revoke, commands (via the API)",
+     vg_cmd_agent},
     {"audit", "verify the hash-chained audit log (audit verify --data DIR), list it", vg_cmd_audit},
     {"version", "print the version", vg_cmd_version},
 };

@@ -8,6 +8,7 @@
  *   vigie case     list|show|create|update|comment|observable|task|link|timeline|report ...
  *   vigie exception list|add|backtest|del ...
  *   vigie run      list|show|approve|deny|cancel ...   (and `vigie playbook run ID`)
+ *   vigie agent    list|show|token|revoke|command|commands ...
  *
  * Where: --server URL or $VIGIE_SERVER (default http://127.0.0.1:8470); credentials: --token
  * or $VIGIE_TOKEN (an API token from `vigie token create`). Options after the positional
@@ -65,6 +66,13 @@ static const struct client_verb verbs[] = {
     {"run", "cancel", "POST", "/api/v1/runs/%s/cancel", NULL, "ID"},
     {"run", "approvals", "GET", "/api/v1/approvals", NULL, "[--status pending]"},
     {"audit", "list", "GET", "/api/v1/audit", NULL, "[--object case:12]"},
+    {"agent", "list", "GET", "/api/v1/agents", NULL, "[--status online|offline|revoked]"},
+    {"agent", "show", "GET", "/api/v1/agents/%s", NULL, "ID"},
+    {"agent", "token", "POST", "/api/v1/agents/enroll-tokens", NULL, "[--ttl 24h] [--uses N]"},
+    {"agent", "revoke", "POST", "/api/v1/agents/%s/revoke", NULL, "ID"},
+    {"agent", "command", "POST", "/api/v1/agents/%s/commands", "action",
+     "ID ACTION [--json '{\"action\":..,\"args\":{..}}'] (vigie-agent actions lists them)"},
+    {"agent", "commands", "GET", "/api/v1/agents/%s/commands", NULL, "ID"},
 };
 
 static void client_usage(FILE *f, const char *noun)
@@ -280,6 +288,11 @@ int vg_cmd_exception(int argc, char **argv)
 }
 
 int vg_cmd_run(int argc, char **argv)
+{
+    return client_run(argc, argv);
+}
+
+int vg_cmd_agent(int argc, char **argv)
 {
     return client_run(argc, argv);
 }

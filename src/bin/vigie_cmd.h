@@ -36,6 +36,7 @@ int vg_cmd_alert(int argc, char **argv);
 int vg_cmd_case(int argc, char **argv);
 int vg_cmd_exception(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
+int vg_cmd_agent(int argc, char **argv);
 int vg_cmd_audit(int argc, char **argv);
 
 #endif
