@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -402,38 +403,48 @@ static void do_op(enum op op, const char *a, const char *b)
     }
 }
 
-/* Run op in a child that stays alive until child_end (so /proc/<pid>/exe resolves). */
+/* Run op in a child that stays alive until child_end (so /proc/<pid>/exe resolves). The
+   parent keeps only the ends it uses, so a child that dies early gives EOF, not a hang. */
 static void child_op(struct child *ch, enum op op, const char *a, const char *b)
 {
     char x;
+    ch->pid = -1;
+    ch->go[0] = ch->go[1] = ch->done[0] = ch->done[1] = -1;
     if (pipe(ch->go) != 0 || pipe(ch->done) != 0) {
-        ch->pid = -1;
+        CHECK(!"pipe");
         return;
     }
     ch->pid = fork();
     if (ch->pid == 0) {
+        close(ch->go[1]);
+        close(ch->done[0]);
         do_op(op, a, b);
         ssize_t w = write(ch->done[1], "d", 1);
-        ssize_t r = read(ch->go[0], &x, 1);
+        ssize_t r = read(ch->go[0], &x, 1); /* until the parent says go, or EOF */
         VG_UNUSED(w);
         VG_UNUSED(r);
         _exit(0);
     }
-    ssize_t r = read(ch->done[0], &x, 1);
-    VG_UNUSED(r);
+    close(ch->go[0]);
+    close(ch->done[1]);
+    ch->go[0] = ch->done[1] = -1;
+    struct pollfd p = {.fd = ch->done[0], .events = POLLIN};
+    CHECK(ch->pid > 0 && poll(&p, 1, 10000) == 1 && read(ch->done[0], &x, 1) == 1);
 }
 
 static void child_end(struct child *ch)
 {
-    if (ch->pid > 0) {
+    if (ch->go[1] >= 0) {
         ssize_t w = write(ch->go[1], "g", 1);
         VG_UNUSED(w);
+        close(ch->go[1]);
+    }
+    if (ch->pid > 0) {
         waitpid(ch->pid, NULL, 0);
     }
-    close(ch->go[0]);
-    close(ch->go[1]);
-    close(ch->done[0]);
-    close(ch->done[1]);
+    if (ch->done[0] >= 0) {
+        close(ch->done[0]);
+    }
 }
 
 /* ---------------------------------------------------------------- collector tests */
