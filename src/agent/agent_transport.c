@@ -48,7 +48,12 @@ struct vg_agent_transport {
     struct vg_agent_spool_batch batch;
     bool inflight, hello_acked;
     uint64_t inflight_last, inflight_ns, last_hb_ns;
+    uint64_t acked_ns; /* when the last batch was acknowledged (linger starts there) */
 };
+
+/* A partial batch waits this long for more events: a busy host then sends a few large
+   frames a second instead of one per event burst (CPU and wakeups on both ends). */
+#define LINGER_NS (200 * NS_PER_MS)
 
 static uint64_t now_ns(void)
 {
@@ -286,6 +291,7 @@ static int tr_on_ack(struct vg_agent_transport *t, const struct vg_agent_frame *
         vg_agent_spool_rewind(t->o.spool); /* resume right after what the server has */
     } else if (t->inflight && last >= t->inflight_last) {
         t->inflight = false;
+        t->acked_ns = now_ns();
     }
     pthread_mutex_lock(&t->mu);
     t->st.acked_seq = VG_MAX(t->st.acked_seq, last);
@@ -370,6 +376,13 @@ static int tr_send_batch(struct vg_agent_transport *t)
 {
     if (t->inflight) {
         return VG_OK;
+    }
+    if (now_ns() - t->acked_ns < LINGER_NS) {
+        struct vg_agent_spool_stats ss;
+        vg_agent_spool_stats(t->o.spool, &ss);
+        if (ss.pending < t->o.batch_events) {
+            return VG_OK;
+        }
     }
     int rc = vg_agent_spool_read_batch(t->o.spool, t->o.batch_events, t->o.batch_bytes, &t->batch);
     if (rc == VG_AGAIN) {
@@ -469,14 +482,14 @@ static int tr_session_run(struct vg_agent_transport *t)
     while (rc == VG_OK && !atomic_load(&t->stop)) {
         rc = tr_send_batch(t);
         rc = rc ? rc : tr_heartbeat(t);
-        rc = rc ? rc : tr_recv(t, t->inflight ? 20 : 5);
+        rc = rc ? rc : tr_recv(t, t->inflight ? 20 : 50);
         rc = rc ? rc : tr_dispatch(t);
         if (rc == VG_OK && t->inflight &&
             now_ns() - t->inflight_ns > t->o.io_timeout_ms * NS_PER_MS) {
             rc = tr_fail(t, "no ACK for EVENTS");
         }
         if (rc == VG_OK && !t->inflight) {
-            vg_agent_spool_wait(t->o.spool, 20);
+            vg_agent_spool_wait(t->o.spool, 50);
         }
     }
     return rc;
