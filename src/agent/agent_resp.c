@@ -48,7 +48,13 @@ static const struct vg_agent_resp_param collect_params[] = {
     {NULL, 0, false, NULL},
 };
 static const struct vg_agent_resp_param scan_params[] = {
-    {"path", VG_AGENT_RESP_STRING, false, "file or directory to scan"},
+    {"path", VG_AGENT_RESP_STRING, true, "absolute path of a file or directory to scan"},
+    {"recursive", VG_AGENT_RESP_BOOL, false,
+     "scan a directory tree (same filesystem, no symbolic links followed); default false"},
+    {"rules", VG_AGENT_RESP_STRING, false,
+     "YARA rule text to scan with instead of the yara collector's rules (required when that "
+     "collector does not run)"},
+    {"max_matches", VG_AGENT_RESP_INT, false, "matches listed in the output (1-1000; default 100)"},
     {NULL, 0, false, NULL},
 };
 
@@ -86,8 +92,10 @@ static const struct vg_agent_resp_action act_collect = {
     "collect_file", "Return a file's sha256, size and (bounded) content as base64", collect_params,
     vg_resp_collect_run};
 static const struct vg_agent_resp_action act_scan = {
-    "scan", "YARA scan of a path: not yet (part of the agent's YARA collector)", scan_params,
-    vg_resp_scan_run};
+    "scan",
+    "YARA scan of a file or directory tree with the yara collector's rules or the given rule "
+    "text; output {files, matches:[{file, rule, namespace, tags, sha256}], truncated}",
+    scan_params, vg_resp_scan_run};
 
 static const struct vg_agent_resp_action *const actions[] = {
     &act_kill,    &act_quarantine, &act_restore, &act_block, &act_unblock,
@@ -121,6 +129,8 @@ static const char *ptype_name(enum vg_agent_resp_ptype t)
         return "list";
     case VG_AGENT_RESP_INT_OR_STRING:
         return "int|string";
+    case VG_AGENT_RESP_BOOL:
+        return "bool";
     }
     return "string";
 }

@@ -19,7 +19,9 @@
  *   isolate_host    {server_ips, allow?}         drop everything but the server (own chains)
  *   release_host    {}
  *   collect_file    {path, max_bytes?}           sha256, size, bounded base64 content
- *   scan            {...}                        not yet (the YARA part of the agent)
+ *   scan            {path, recursive?, rules?,   YARA scan with the running yara collector's
+ *                    max_matches?}                rules, or the rule text given; bounded
+ *                                                 list of matches {file, rule, tags}
  *
  * Thread-safety: actions keep no global state; two commands may run concurrently (the
  * quarantine database serialises through SQLite, nft transactions are atomic).
@@ -32,6 +34,7 @@
 #include <stdbool.h>
 
 struct vg_json;
+struct vg_agent_yara_rules;
 
 struct vg_agent_resp_opts {
     const char *state_dir;      /* quarantine.db and quarantine/ live here (required for
@@ -44,6 +47,10 @@ struct vg_agent_resp_opts {
     size_t collect_max;         /* hard cap on collect_file's content (0: 4 MiB) */
     int64_t tool_timeout_ms;    /* firewall tool deadline (0: 10 s) */
     bool allow_local_block;     /* permit block_ip of loopback addresses (tests only) */
+    /* scan: the rules of the running yara collector as a new reference (rules_unref), or
+       NULL when none runs; NULL callback: no collector (only the command's "rules"). */
+    struct vg_agent_yara_rules *(*yara_rules)(void *ctx);
+    void *yara_ctx;
 };
 
 enum vg_agent_resp_ptype {
@@ -51,6 +58,7 @@ enum vg_agent_resp_ptype {
     VG_AGENT_RESP_STRING,
     VG_AGENT_RESP_LIST, /* array of strings */
     VG_AGENT_RESP_INT_OR_STRING,
+    VG_AGENT_RESP_BOOL,
 };
 
 struct vg_agent_resp_param {
@@ -84,7 +92,7 @@ void vg_agent_resp_list_json(struct vg_sbuf *out);
  * Returns VG_OK; VG_EINVAL (bad or unknown argument / action), VG_EDENIED (refused by a
  * safety rule: pid 1, expect_exe mismatch, sha256 mismatch, unsafe quarantine dir...),
  * VG_ENOENT (no such process / file / quarantine id), VG_EEXIST (restore target exists),
- * VG_EUNSUPPORTED (no kernel facility or tool; "not yet" for scan), VG_ETIMEOUT, VG_EIO,
+ * VG_EUNSUPPORTED (no kernel facility or tool; scan without any rules), VG_ETIMEOUT, VG_EIO,
  * VG_ERROR, VG_ENOMEM.
  */
 int vg_agent_resp_run(const char *action, const struct vg_json *args,

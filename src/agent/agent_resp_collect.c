@@ -1,6 +1,6 @@
 /*
- * agent_resp_collect.c — collect_file (hash, size and bounded content of one regular file)
- * and the scan entry, which is not implemented here yet (the agent's YARA part owns it).
+ * agent_resp_collect.c — collect_file: hash, size and bounded content of one regular file
+ * (the scan action lives in agent_resp_scan.c).
  *
  * The file is opened with O_NOFOLLOW|O_NONBLOCK (a symlink or FIFO cannot redirect or hang
  * the read) and must be a regular file; the SHA-256 covers the whole file while the content
@@ -113,15 +113,4 @@ int vg_resp_collect_run(const struct vg_json *args, const struct vg_agent_resp_o
         close(fd);
     }
     return rc;
-}
-
-int vg_resp_scan_run(const struct vg_json *args, const struct vg_agent_resp_opts *o,
-                     struct vg_sbuf *out, char *err, size_t errsz)
-{
-    VG_UNUSED(args);
-    VG_UNUSED(o);
-    VG_UNUSED(out);
-    return vg_resp_fail(err, errsz, VG_EUNSUPPORTED,
-                        "scan: not yet — on-demand YARA scans come with the agent's YARA "
-                        "collector (issue 5)");
 }

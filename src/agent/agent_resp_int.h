@@ -28,6 +28,8 @@ int vg_resp_arg_str(const struct vg_json *args, const char *key, bool required, 
                     size_t size, char *err, size_t errsz);
 int vg_resp_arg_int(const struct vg_json *args, const char *key, bool required, int64_t min,
                     int64_t max, int64_t *out, char *err, size_t errsz);
+int vg_resp_arg_bool(const struct vg_json *args, const char *key, bool *out, char *err,
+                     size_t errsz);
 /* The array argument key (strings only, at most max items); *items borrowed from args. */
 int vg_resp_arg_list(const struct vg_json *args, const char *key, bool required, size_t max,
                      const struct vg_json **items, size_t *n, char *err, size_t errsz);

@@ -81,6 +81,25 @@ int vg_resp_arg_int(const struct vg_json *args, const char *key, bool required, 
     return VG_OK;
 }
 
+int vg_resp_arg_bool(const struct vg_json *args, const char *key, bool *out, char *err,
+                     size_t errsz)
+{
+    const struct vg_json *v = arg_get(args, key);
+    if (!v || v->type == VG_JSON_NULL) {
+        return VG_ENOENT;
+    }
+    /* "true"/"false" as strings too: playbook templates render values as text */
+    bool t =
+        v->type == VG_JSON_TRUE || (v->type == VG_JSON_STRING && vg_str_eq(v->s, v->n, "true", 4));
+    bool f = v->type == VG_JSON_FALSE ||
+             (v->type == VG_JSON_STRING && vg_str_eq(v->s, v->n, "false", 5));
+    if (!t && !f) {
+        return vg_resp_fail(err, errsz, VG_EINVAL, "parameter '%s' must be true or false", key);
+    }
+    *out = t;
+    return VG_OK;
+}
+
 int vg_resp_arg_list(const struct vg_json *args, const char *key, bool required, size_t max,
                      const struct vg_json **items, size_t *n, char *err, size_t errsz)
 {

@@ -12,7 +12,8 @@
  * Files (DATA/fleet/, created on first start):
  *   ca.key        EC P-256 CA private key (0600)     ca.crt   CA certificate (10 years)
  *   command.key   Ed25519 command-signing secret key (0600, hex, agent_wire.h format)
- *   agents.db     the registry (SQLite, WAL): agents, enrollment tokens, commands, spools
+ *   agents.db     the registry (SQLite, WAL): agents, enrollment tokens, commands, spools,
+ *                 remote configurations
  * The listener's certificate is issued by the CA at every start (SANs from the options).
  *
  * Threads: the listener runs its own accept thread and one thread per agent connection
@@ -180,6 +181,47 @@ void vg_fleet_command_result_fini(struct vg_fleet_command_result *r);
 int vg_fleet_command_wait(struct vg_fleet *f, const char *cmd_id, int64_t timeout_ms,
                           struct vg_fleet_command_result *res);
 
+/* ---------------------------------------------------------------- remote configuration */
+
+#define VG_FLEET_CONFIG_MAX (1u << 20) /* bytes of one configuration */
+
+/*
+ * Check a remote configuration: a JSON object {"collectors":{NAME:{settings}|null,...}}
+ * whose only top-level key is "collectors", whose collector names the agent knows
+ * (vg_agent_collector_find) and appear once, and whose collectors.yara.rules, if present,
+ * is YARA rule text that compiles. canon (may be NULL) receives the compact form stored and
+ * sent. VG_OK; VG_EINVAL with err naming the key (or the rule line); VG_ENOMEM.
+ */
+int vg_fleet_config_check(const char *json, size_t len, struct vg_sbuf *canon, char *err,
+                          size_t errsz);
+
+/* A configuration as stored. json owned (vg_fleet_config_fini); NULL when there is none. */
+struct vg_fleet_config {
+    char *json;
+    const char *source; /* "agent" (its own), "default" (the tenant's), "none" */
+    vg_time_t updated;
+    char updated_by[128];
+};
+void vg_fleet_config_fini(struct vg_fleet_config *c);
+
+/*
+ * The effective configuration of agent_id (its own, else its tenant's default), or with
+ * agent_id NULL the default of tenant (NULL: "default"). tenant confines the agent lookup
+ * (NULL: any). VG_OK (out->json NULL when none), VG_ENOENT (unknown agent), VG_EIO.
+ */
+int vg_fleet_config_get(struct vg_fleet *f, const char *tenant, const char *agent_id,
+                        struct vg_fleet_config *out);
+/*
+ * Check (vg_fleet_config_check) and store the configuration of agent_id, or with agent_id
+ * NULL the default of tenant; a connected agent concerned gets it at once as a CONFIG frame,
+ * the others at their next HELLO. `{}` means "no remote configuration: the agent's local
+ * file". Audited as agent.config by actor (NULL: "system"). VG_OK, VG_EINVAL (err says
+ * why), VG_ENOENT (unknown agent or another tenant's), VG_EIO, VG_ENOMEM.
+ */
+int vg_fleet_config_set(struct vg_fleet *f, const char *tenant, const char *actor,
+                        const char *agent_id, const char *json, size_t len, char *err,
+                        size_t errsz);
+
 /* ---------------------------------------------------------------- counters and API */
 
 struct vg_fleet_stats {
@@ -204,6 +246,10 @@ void vg_fleet_stats(const struct vg_fleet *f, struct vg_fleet_stats *out);
  *   POST /api/v1/agents/{id}/revoke                                         (admin)
  *   POST /api/v1/agents/{id}/commands      {"action","args":{..},"ttl"}     (analyst)
  *   GET  /api/v1/agents/{id}/commands      limit=N                          (read)
+ *   GET  /api/v1/agents/{id}/config                                         (read)
+ *   PUT  /api/v1/agents/{id}/config        {"collectors":{...}}             (admin)
+ *   GET  /api/v1/agents/config             the tenant's default             (read)
+ *   PUT  /api/v1/agents/config             {"collectors":{...}}             (admin)
  * and the fleet metrics. Returns VG_OK or the vg_api_route error.
  */
 int vg_fleet_api_register(struct vg_fleet *f, struct vg_api *api);

@@ -9,6 +9,10 @@
  *   POST /api/v1/agents/{id}/revoke                                                (admin)
  *   POST /api/v1/agents/{id}/commands    {"action","args":{..},"ttl":"5m"|seconds} (analyst)
  *   GET  /api/v1/agents/{id}/commands    ?limit=N                                  (read)
+ *   GET  /api/v1/agents/{id}/config      effective configuration and its source    (read)
+ *   PUT  /api/v1/agents/{id}/config      {"collectors":{...}}                      (admin)
+ *   GET  /api/v1/agents/config           the tenant's default configuration        (read)
+ *   PUT  /api/v1/agents/config           {"collectors":{...}}                      (admin)
  *
  * (*) The enrollment route is registered public because its credential is not an API
  * token: the handler checks the enrollment token itself (constant-time, fleet_enroll.c)
@@ -375,6 +379,59 @@ static int h_cmd_list(void *ctx, const struct vg_api_req *req, struct vg_api_res
     return rc;
 }
 
+/* ---------------------------------------------------------------- remote configuration */
+
+static void config_reply(struct vg_api_resp *resp, const char *id, const struct vg_fleet_config *c)
+{
+    struct vg_sbuf *b = &resp->body;
+    char ts[40];
+    vg_sbuf_adds(b, "{\"id\":");
+    if (id) {
+        vg_sbuf_add_json_str(b, id, strlen(id));
+    } else {
+        vg_sbuf_adds(b, "null");
+    }
+    vg_sbuf_printf(b, ",\"source\":\"%s\",\"config\":%s", c->source, c->json ? c->json : "null");
+    if (c->json) {
+        vg_time_format(c->updated, ts, sizeof(ts));
+        vg_sbuf_printf(b, ",\"updated\":\"%s\",\"updated_by\":", ts);
+        vg_sbuf_add_json_str(b, c->updated_by, strlen(c->updated_by));
+    }
+    vg_sbuf_addc(b, '}');
+}
+
+/* GET: the agent's effective configuration ({id} route) or the tenant's default. */
+static int h_config_get(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
+{
+    struct vg_fleet_config c;
+    int rc = vg_fleet_config_get(ctx, req->tenant, req->param, &c);
+    if (rc == VG_ENOENT) {
+        vg_api_resp_error(resp, 404, "not_found", "agents: no agent '%.40s'", req->param);
+        return VG_OK;
+    }
+    if (rc == VG_OK) {
+        config_reply(resp, req->param, &c);
+        vg_fleet_config_fini(&c);
+    }
+    return rc;
+}
+
+static int h_config_put(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
+{
+    char err[512];
+    int rc = vg_fleet_config_set(ctx, req->tenant, actor_of(req), req->param, req->body,
+                                 req->body_len, err, sizeof(err));
+    if (rc == VG_EINVAL) {
+        vg_api_resp_error(resp, 400, "bad_request", "agents: %s", err);
+        return VG_OK;
+    }
+    if (rc == VG_ENOENT) {
+        vg_api_resp_error(resp, 404, "not_found", "agents: no agent '%.40s'", req->param);
+        return VG_OK;
+    }
+    return rc ? rc : h_config_get(ctx, req, resp);
+}
+
 /* ---------------------------------------------------------------- metrics, registration */
 
 static void metrics(void *ctx, struct vg_api_metrics *w)
@@ -422,6 +479,10 @@ static const struct {
     {"POST", "/api/v1/agents/{id}/revoke", VG_API_ROLE_ADMIN, h_revoke},
     {"POST", "/api/v1/agents/{id}/commands", VG_API_ROLE_ANALYST, h_cmd_send},
     {"GET", "/api/v1/agents/{id}/commands", VG_API_ROLE_READ, h_cmd_list},
+    {"GET", "/api/v1/agents/{id}/config", VG_API_ROLE_READ, h_config_get},
+    {"PUT", "/api/v1/agents/{id}/config", VG_API_ROLE_ADMIN, h_config_put},
+    {"GET", "/api/v1/agents/config", VG_API_ROLE_READ, h_config_get},
+    {"PUT", "/api/v1/agents/config", VG_API_ROLE_ADMIN, h_config_put},
 };
 
 int vg_fleet_api_register(struct vg_fleet *f, struct vg_api *api)

@@ -8,6 +8,7 @@
  *   fleet_enroll.c    enrollment tokens and vg_fleet_enroll, failure rate limit
  *   fleet_listen.c    the mTLS listener: accept thread, one thread per agent connection
  *   fleet_command.c   signed commands: queue, deliver, results, wait
+ *   fleet_config.c    remote configuration: per agent and tenant default, validation
  *   fleet_api.c       the REST endpoints
  */
 #ifndef VG_FLEET_INT_H
@@ -141,6 +142,18 @@ int fleet_listen_start(struct vg_fleet *f, char *err, size_t errsz);
 void fleet_listen_stop(struct vg_fleet *f);
 /* Wake the connection of agent id (commands queued, or close when revoked). */
 void fleet_conn_poke(struct vg_fleet *f, const char *id, bool close);
+/* Wake every connection (a tenant's default configuration changed). */
+void fleet_conn_poke_all(struct vg_fleet *f);
+
+/* ---------------------------------------------------------------- fleet_config.c */
+
+struct vg_json;
+/* The effective configuration of agent_id (its own, else its tenant's default) into *json
+   (vg_free; NULL when there is none). VG_OK, VG_ENOENT (unknown agent), VG_EIO. */
+int fleet_config_effective(struct vg_fleet *f, const char *agent_id, char **json);
+/* An agent event: when it is a config_applied event, record its collectors → backends in the
+   registry (as HELLO does). VG_OK (also for other events), VG_EINVAL (malformed), VG_EIO. */
+int fleet_config_applied(struct vg_fleet *f, const char *agent_id, const struct vg_json *ev);
 
 /* ---------------------------------------------------------------- fleet_command.c */
 

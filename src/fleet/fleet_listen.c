@@ -9,17 +9,20 @@
  * src/agent/agent_wire.h with its incremental decoder:
  *
  *   HELLO           registry update (version, hostname, OS, IPs, collectors, online); the
- *                   answer is ACK(high-water mark of the agent's spool) then any pending
- *                   commands
+ *                   answer is ACK(high-water mark of the agent's spool), the agent's remote
+ *                   configuration as CONFIG when it has one (fleet_config.c), then any
+ *                   pending commands
  *   EVENTS          events above the high-water mark go to the journal with meta
  *                   peer=, tenant=, agent=, key=<tenant>/agent/<id>/<spool>/<seq>; ACK only
- *                   after vg_journal_sync made them durable and the mark was recorded
+ *                   after vg_journal_sync made them durable and the mark was recorded; an
+ *                   agent's config_applied event updates its collectors in the registry
  *   HEARTBEAT       last seen
  *   COMMAND_RESULT  fleet_command.c records it
  *
  * A protocol error is answered with ERROR and the connection closed. The thread also
- * listens on a wake pipe: fleet_conn_poke() asks it to send newly queued commands, or to
- * close (revocation, shutdown, or a newer connection of the same agent).
+ * listens on a wake pipe: fleet_conn_poke() asks it to send newly queued commands and a
+ * changed configuration, or to close (revocation, shutdown, or a newer connection of the
+ * same agent).
  */
 #include "fleet/fleet_int.h"
 
@@ -61,7 +64,9 @@ struct fleet_conn {
     char agent_id[VG_FLEET_ID_SIZE];
     char tenant[FLEET_TENANT_MAX + 1];
     char spool[SPOOL_ID_MAX + 1];
-    uint64_t hw; /* highest sequence stored for (agent, spool) */
+    uint64_t hw;       /* highest sequence stored for (agent, spool) */
+    uint64_t cfg_hash; /* of the last CONFIG sent (cfg_sent) */
+    bool cfg_sent;
     uint64_t last_rx_ns, seen_db_ns;
     struct vg_agent_wire_decoder *dec;
     struct vg_json_parser *jp;
@@ -333,6 +338,36 @@ static int send_pending(struct fleet_conn *c)
     return rc;
 }
 
+/*
+ * Send the agent's effective configuration when it differs from what this connection sent
+ * last. Nothing is sent to an agent that never had one, so its local file rules; once one
+ * was sent, a later removal is sent as {} ("back to the local file").
+ */
+static int send_config(struct fleet_conn *c)
+{
+    char *json = NULL;
+    int rc = fleet_config_effective(c->f, c->agent_id, &json);
+    if (rc != VG_OK || (!json && !c->cfg_sent)) {
+        vg_free(json);
+        return rc == VG_ENOENT ? VG_OK : rc;
+    }
+    const char *text = json ? json : "{}";
+    uint64_t h = vg_hash64(text, strlen(text), 0x5647);
+    if (!c->cfg_sent || h != c->cfg_hash) {
+        rc = vg_agent_wire_encode(&c->out, VG_AGENT_FRAME_CONFIG, VG_AGENT_WIRE_ZSTD, 0, text,
+                                  strlen(text));
+        rc = rc ? rc : flush_out(c);
+        if (rc == VG_OK) {
+            c->cfg_sent = true;
+            c->cfg_hash = h;
+            VG_INFO(FLEET_COMP, "agent %s: configuration sent (%zu bytes)", c->agent_id,
+                    strlen(text));
+        }
+    }
+    vg_free(json);
+    return rc;
+}
+
 static int on_hello(struct fleet_conn *c, const struct vg_agent_frame *fr)
 {
     struct vg_agent_hello h;
@@ -363,6 +398,7 @@ static int on_hello(struct fleet_conn *c, const struct vg_agent_frame *fr)
             h.hostname ? h.hostname : "?", h.version ? h.version : "?", c->peer, c->spool,
             (unsigned long long)c->hw);
     rc = send_ack(c, c->hw);
+    rc = rc ? rc : send_config(c);
     return rc ? rc : send_pending(c);
 }
 
@@ -388,9 +424,22 @@ static int append_durable(struct fleet_conn *c, const struct vg_rec *recs, size_
     return rc == VG_OK ? vg_journal_sync(f->journal, last) : rc;
 }
 
+/* Is this (new) event the agent's config_applied report? Keep the last one's DOM. */
+static void note_config_applied(struct fleet_conn *c, const char *json, size_t len,
+                                struct vg_json **applied)
+{
+    struct vg_json *doc = NULL;
+    size_t used = 0;
+    char err[64];
+    if (vg_memmem(json, len, "\"config_applied\"", 16) &&
+        vg_json_parse(c->jp, c->arena, json, len, &used, &doc, err, sizeof(err)) == VG_OK) {
+        *applied = doc;
+    }
+}
+
 /* The records of the events above the high-water mark (in c->arena). */
 static int events_recs(struct fleet_conn *c, const struct vg_agent_wire_events *ev,
-                       struct vg_rec **out, size_t *n)
+                       struct vg_rec **out, size_t *n, struct vg_json **applied)
 {
     struct vg_rec *recs = vg_arena_alloc(c->arena, (ev->count ? ev->count : 1) * sizeof(*recs));
     const char *json;
@@ -404,6 +453,7 @@ static int events_recs(struct fleet_conn *c, const struct vg_agent_wire_events *
         if (seq <= c->hw) {
             continue; /* resent after a lost ACK: stored already */
         }
+        note_config_applied(c, json, len, applied);
         char *meta = vg_arena_printf(c->arena,
                                      "peer=%s\x1ftenant=%s\x1f"
                                      "agent=%s\x1fkey=%s/agent/%s/%s/%llu",
@@ -428,6 +478,7 @@ static int on_events(struct fleet_conn *c, const struct vg_agent_frame *fr)
 {
     struct vg_agent_wire_events ev;
     struct vg_rec *recs = NULL;
+    struct vg_json *applied = NULL;
     char why[160];
     size_t n = 0;
     if (!c->live) {
@@ -445,10 +496,13 @@ static int on_events(struct fleet_conn *c, const struct vg_agent_frame *fr)
         return send_error(c, why);
     }
     uint64_t last = ev.first_seq + ev.count - 1;
-    int rc = events_recs(c, &ev, &recs, &n);
+    int rc = events_recs(c, &ev, &recs, &n, &applied);
     if (rc == VG_OK && n) {
         rc = append_durable(c, recs, n);
         rc = rc ? rc : fleet_db_hw_set(c->f, c->agent_id, c->spool, last);
+    }
+    if (rc == VG_OK && applied && fleet_config_applied(c->f, c->agent_id, applied) != VG_OK) {
+        VG_WARN(FLEET_COMP, "agent %s: malformed config_applied event ignored", c->agent_id);
     }
     if (rc != VG_OK) {
         VG_WARN(FLEET_COMP, "agent %s: %zu events not stored: %s", c->agent_id, n, vg_strerror(rc));
@@ -587,7 +641,8 @@ static void serve(struct fleet_conn *c)
             send_error(c, c->why ? c->why : "closed by the server");
             return;
         }
-        if (c->live && (p[1].revents & POLLIN) && send_pending(c) != VG_OK) {
+        if (c->live && (p[1].revents & POLLIN) &&
+            (send_config(c) != VG_OK || send_pending(c) != VG_OK)) {
             return;
         }
         if ((SSL_pending(c->ssl) || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) &&
@@ -782,6 +837,17 @@ void fleet_listen_stop(struct vg_fleet *f)
             f->wake[i] = -1;
         }
     }
+}
+
+void fleet_conn_poke_all(struct vg_fleet *f)
+{
+    pthread_mutex_lock(&f->conn_mu);
+    for (struct fleet_conn *c = f->conns; c; c = c->next) {
+        if (!atomic_load(&c->done)) {
+            poke_fd(c->wake[1]);
+        }
+    }
+    pthread_mutex_unlock(&f->conn_mu);
 }
 
 void fleet_conn_poke(struct vg_fleet *f, const char *id, bool close_it)

@@ -7,6 +7,8 @@
  *   enroll_tokens  SHA-256 of each enrollment token, tenant, expiry, uses left
  *   spools         per agent and spool: the highest event sequence made durable (the ACK)
  *   commands       id, agent, tenant, action, args, the signed JSON, status, result, times
+ *   agent_configs  remote configuration per (tenant, agent); agent '' is the tenant's
+ *                  default (fleet_config.c)
  *
  * Times are vg_time_t nanoseconds. The listener's verify callback reads the agents table on
  * every handshake (fleet_db_cert_ok), so a revocation takes effect at the next connection.
@@ -38,7 +40,10 @@ static const char schema[] =
     " action TEXT NOT NULL, args TEXT NOT NULL, signed TEXT NOT NULL, status TEXT NOT NULL,"
     " result TEXT, actor TEXT NOT NULL, issued INTEGER NOT NULL, expires INTEGER NOT NULL,"
     " finished INTEGER);"
-    "CREATE INDEX IF NOT EXISTS commands_agent ON commands(agent, status, issued);";
+    "CREATE INDEX IF NOT EXISTS commands_agent ON commands(agent, status, issued);"
+    "CREATE TABLE IF NOT EXISTS agent_configs("
+    " tenant TEXT NOT NULL, agent TEXT NOT NULL, config TEXT NOT NULL,"
+    " updated INTEGER NOT NULL, updated_by TEXT NOT NULL, PRIMARY KEY(tenant, agent));";
 
 sqlite3_stmt *fleet_db_prep(struct vg_fleet *f, const char *sql)
 {

@@ -142,6 +142,12 @@ static int release_run(const struct vg_action_ctx *c, struct vg_action_result *r
     return agent_call(c, r, "release_host", keys, "release the host from network isolation");
 }
 
+static int yara_scan_run(const struct vg_action_ctx *c, struct vg_action_result *r)
+{
+    static const char *const keys[] = {"path", "recursive", "rules", NULL};
+    return agent_call(c, r, "scan", keys, "run a YARA scan");
+}
+
 static const struct vg_action_param kill_params[] = {
     {"host", VG_ACTION_STRING, true, "host name or agent id"},
     {"pid", VG_ACTION_INT, true, "process id"},
@@ -159,6 +165,14 @@ static const struct vg_action_param quarantine_params[] = {
 static const struct vg_action_param isolate_params[] = {
     {"host", VG_ACTION_STRING, true, "host name or agent id"},
     {"allow", VG_ACTION_LIST, false, "addresses that stay reachable (the server always is)"},
+    {NULL, 0, false, NULL},
+};
+static const struct vg_action_param yara_scan_params[] = {
+    {"host", VG_ACTION_STRING, true, "host name or agent id"},
+    {"path", VG_ACTION_STRING, true, "absolute path of the file or directory to scan"},
+    {"recursive", VG_ACTION_BOOL, false, "scan a directory tree (default false)"},
+    {"rules", VG_ACTION_STRING, false,
+     "YARA rule text (default: the rules of the agent's yara collector)"},
     {NULL, 0, false, NULL},
 };
 static const struct vg_action_param release_params[] = {
@@ -191,6 +205,15 @@ const struct vg_action_def vg_act_agent_release_host = {
     .description = "End a host's network isolation, through its agent",
     .params = release_params,
     .run = release_run,
+};
+
+const struct vg_action_def vg_act_agent_yara_scan = {
+    .name = "agent.yara_scan",
+    .description = "Scan a file or directory on a host with YARA, through its agent; output "
+                   "{agent_id, command_id, result: {files, matches: [{file, rule, tags}], "
+                   "truncated}}",
+    .params = yara_scan_params,
+    .run = yara_scan_run,
 };
 
 /* ---------------------------------------------------------------- intel */

@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+/* Declared here rather than in respond_act_int.h (kept unchanged by the agent work). */
+extern const struct vg_action_def vg_act_agent_yara_scan;
+
 static const struct vg_action_def *const actions[] = {
     &vg_act_noop,
     &vg_act_log,
@@ -27,6 +30,7 @@ static const struct vg_action_def *const actions[] = {
     &vg_act_agent_quarantine_file,
     &vg_act_agent_isolate_host,
     &vg_act_agent_release_host,
+    &vg_act_agent_yara_scan,
     &vg_act_intel_lookup,
 };
 

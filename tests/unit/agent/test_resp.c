@@ -11,8 +11,9 @@
  *     creates with unshare(CLONE_NEWNET) (lo up, 198.51.100.7/32 and 192.0.2.1/32 on lo):
  *     TCP to the non-server address is dropped while isolated and to the server works, both
  *     work after release; the host's `nft list ruleset` is identical before and after;
- *   - collect_file (hash, size, base64 prefix, truncation), scan says "not yet", argument
- *     errors name the parameter, and the action list.
+ *   - collect_file (hash, size, base64 prefix, truncation); scan of a file and a directory
+ *     tree with the command's rules or the collector's (match file, rule, tags; bounded
+ *     list; no rules at all refused); argument errors name the parameter; the action list.
  */
 #include "agent/agent_resp.h"
 #include "event/event.h"
@@ -202,7 +203,16 @@ VG_TEST(arguments_are_checked)
     CHECK(strstr(r.err, "allow[0]"));
     run_fini(&r);
     CHECK_EQ_INT(resp("scan", "{\"path\":\"/tmp\"}", NULL, &r), VG_EUNSUPPORTED);
-    CHECK(strstr(r.err, "not yet"));
+    CHECK(strstr(r.err, "no rules"));
+    run_fini(&r);
+    CHECK_EQ_INT(resp("scan", "{\"path\":\"tmp\",\"rules\":\"\"}", NULL, &r), VG_EINVAL);
+    CHECK(strstr(r.err, "'path'"));
+    run_fini(&r);
+    CHECK_EQ_INT(resp("scan", "{\"path\":\"/tmp\",\"recursive\":3}", NULL, &r), VG_EINVAL);
+    CHECK(strstr(r.err, "'recursive'"));
+    run_fini(&r);
+    CHECK_EQ_INT(resp("scan", "{\"path\":\"/tmp\",\"rules\":\"rule x {\"}", NULL, &r), VG_EINVAL);
+    CHECK(strstr(r.err, "'rules'") && strstr(r.err, "syntax error"));
     run_fini(&r);
     CHECK_EQ_INT(resp("restore_file", "{\"quarantine_id\":\"../../etc\"}", NULL, &r), VG_EINVAL);
     run_fini(&r);
@@ -570,6 +580,67 @@ VG_TEST(collect_file_hashes_and_bounds_content)
     CHECK_EQ_INT(resp("collect_file", args, NULL, &r), VG_EINVAL);
     run_fini(&r);
     unlink(file);
+    rmdir(dir);
+}
+
+/* ---------------------------------------------------------------- scan */
+
+#include "agent/agent_yara.h"
+
+static struct vg_agent_yara_rules *test_rules(void *ctx)
+{
+    return vg_agent_yara_rules_ref(ctx);
+}
+
+VG_TEST(scan_lists_matches_with_given_or_collector_rules)
+{
+    char dir[] = "/tmp/vg-resp-y.XXXXXX", path[96], args[600], yerr[256];
+    static const char rule[] = "rule vg_marker : evil test { strings: $a = \"VG-SCAN-MARK\" "
+                               "condition: $a }";
+    struct run r;
+    CHECK(mkdtemp(dir) != NULL);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/m%d", dir, i);
+        write_file(path, "xx VG-SCAN-MARK yy", 0600);
+    }
+    snprintf(path, sizeof(path), "%s/clean", dir);
+    write_file(path, "nothing here", 0600);
+    /* one file, with the command's rules */
+    snprintf(args, sizeof(args), "{\"path\":\"%s/m0\",\"rules\":\"%s\"}", dir,
+             "rule vg_marker : evil test { strings: $a = \\\"VG-SCAN-MARK\\\" condition: $a }");
+    CHECK_EQ_INT(resp("scan", args, NULL, &r), VG_OK);
+    CHECK_STR(out_str(&r, "rules"), "command");
+    CHECK_EQ_INT(out_int(&r, "files"), 1);
+    CHECK_EQ_INT(out_int(&r, "matches_total"), 1);
+    CHECK(strstr(r.out.p, "\"rule\":\"vg_marker\"") &&
+          strstr(r.out.p, "\"tags\":[\"evil\",\"test\"]"));
+    run_fini(&r);
+    /* a directory needs recursive */
+    snprintf(args, sizeof(args), "{\"path\":\"%s\",\"rules\":\"rule a { condition: true }\"}", dir);
+    CHECK_EQ_INT(resp("scan", args, NULL, &r), VG_EINVAL);
+    CHECK(strstr(r.err, "recursive"));
+    run_fini(&r);
+    /* the tree with the collector's rules, two matches listed of three */
+    struct vg_agent_yara_rules *rs = NULL;
+    CHECK_EQ_INT(vg_agent_yara_compile(rule, strlen(rule), "t", &rs, yerr, sizeof(yerr)), VG_OK);
+    struct vg_agent_resp_opts o = {.yara_rules = test_rules, .yara_ctx = rs};
+    snprintf(args, sizeof(args), "{\"path\":\"%s\",\"recursive\":true,\"max_matches\":2}", dir);
+    CHECK_EQ_INT(resp("scan", args, &o, &r), VG_OK);
+    CHECK_STR(out_str(&r, "rules"), "collector");
+    CHECK_EQ_INT(out_int(&r, "files"), 4);
+    CHECK_EQ_INT(out_int(&r, "matches_total"), 3);
+    CHECK_EQ_INT(out_bool(&r, "truncated"), 1);
+    const struct vg_json *m = r.doc ? vg_json_get(r.doc, "matches") : NULL;
+    CHECK(m && m->type == VG_JSON_ARRAY && m->n == 2);
+    CHECK(!strstr(r.out.p, "clean"));
+    run_fini(&r);
+    vg_agent_yara_rules_unref(rs);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/m%d", dir, i);
+        unlink(path);
+    }
+    snprintf(path, sizeof(path), "%s/clean", dir);
+    unlink(path);
     rmdir(dir);
 }
 

@@ -31,6 +31,7 @@ VG_TEST(table_lists_every_action_once)
                                        "agent.quarantine_file",
                                        "agent.isolate_host",
                                        "agent.release_host",
+                                       "agent.yara_scan",
                                        "intel.lookup"};
     CHECK_EQ_INT(n, VG_ARRAY_LEN(want));
     for (size_t i = 0; i < VG_ARRAY_LEN(want); i++) {
