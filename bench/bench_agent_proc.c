@@ -189,11 +189,16 @@ static void bench_backend(const char *backend, int secs)
 
 int main(int argc, char **argv)
 {
-    int secs = argc > 1 ? atoi(argv[1]) : 10;
+    int64_t secs = 10;
+    if (argc > 1 &&
+        (vg_parse_i64(argv[1], strlen(argv[1]), &secs) != VG_OK || secs < 1 || secs > 3600)) {
+        fprintf(stderr, "usage: bench_agent_proc [SECONDS 1-3600] [BACKEND...]\n");
+        return 2;
+    }
     int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME); /* for the in-kernel figure */
     if (argc > 2) {
         for (int i = 2; i < argc; i++) {
-            bench_backend(argv[i], secs > 0 ? secs : 10);
+            bench_backend(argv[i], (int)secs);
         }
     } else {
         const char *def[] = {"ebpf", "proc_connector", "proc_poll"};

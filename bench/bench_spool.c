@@ -28,7 +28,12 @@ static int make_event(char *buf, size_t size, long i)
 
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 1000000;
+    int64_t n = 1000000;
+    if (argc > 1 &&
+        (vg_parse_i64(argv[1], strlen(argv[1]), &n) != VG_OK || n < 1 || n > 1000000000)) {
+        fprintf(stderr, "usage: bench_spool [EVENTS] [DIR]\n");
+        return 2;
+    }
     char dir[256];
     snprintf(dir, sizeof(dir), "%s", argc > 2 ? argv[2] : "/tmp/vg_bench_spool_XXXXXX");
     if (argc <= 2 && !mkdtemp(dir)) {

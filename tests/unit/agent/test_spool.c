@@ -71,7 +71,13 @@ static int line_n(const struct vg_agent_spool_batch *b, uint32_t k)
     for (uint32_t i = 0; i < k; i++) {
         p = strchr(p, '\n') + 1;
     }
-    return atoi(p + 5);
+    int64_t v = -1;
+    const char *e = p + 5;
+    while (*e >= '0' && *e <= '9') {
+        e++;
+    }
+    vg_parse_i64(p + 5, (size_t)(e - (p + 5)), &v);
+    return (int)v;
 }
 
 static struct vg_agent_spool *open_spool(const char *dir, const struct vg_agent_spool_opts *o)

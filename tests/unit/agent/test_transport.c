@@ -409,7 +409,12 @@ static bool events_exact(struct tsrv *s, int want)
     bool ok = true;
     for (const char *p = s->events.p; ok && p && *p; p = strchr(p, '\n') + 1) {
         const char *q = strstr(p, "\"n\":");
-        ok = q && atoi(q + 4) == expect++;
+        int64_t v = -1;
+        const char *e = q ? q + 4 : NULL;
+        while (e && *e >= '0' && *e <= '9') {
+            e++;
+        }
+        ok = q && vg_parse_i64(q + 4, (size_t)(e - (q + 4)), &v) == VG_OK && v == expect++;
     }
     pthread_mutex_unlock(&s->mu);
     return ok && expect - 1 == want;

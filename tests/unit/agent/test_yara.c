@@ -87,9 +87,9 @@ static int on_match(void *ctx, const struct vg_agent_yara_match *m)
     snprintf(g->path, sizeof(g->path), "%s", m->path);
     snprintf(g->sha, sizeof(g->sha), "%s", m->sha256);
     g->tags[0] = '\0';
-    for (size_t i = 0; i < m->ntags; i++) {
-        strncat(g->tags, m->tags[i], sizeof(g->tags) - strlen(g->tags) - 2);
-        strcat(g->tags, ",");
+    for (size_t i = 0, used = 0; i < m->ntags && used < sizeof(g->tags); i++) {
+        int k = snprintf(g->tags + used, sizeof(g->tags) - used, "%s,", m->tags[i]);
+        used += k > 0 ? (size_t)k : 0;
     }
     g->nstrings = m->nstrings;
     g->off0 = m->nstrings ? m->strings[0].offset : 0;
