@@ -6,7 +6,8 @@
  *   agent_proc_scan.c    pid sets: /proc scans and diffs (proc_poll, connector resync)
  *   agent_proc_bpf.c     backend "ebpf": tp_btf sched_process_{exec,fork,exit} + ring buffer
  *   agent_proc_cn.c      backend "proc_connector": netlink CN_IDX_PROC
- *   agent_proc_audit.c   backend "audit": reported unsupported (see the file)
+ *   agent_proc_audit.c   backend "audit": execve rules (key vigie-agent) over NETLINK_AUDIT,
+ *                        undone at stop (see the file)
  *   agent_proc_poll.c    backend "proc_poll": periodic /proc scans
  *
  * A backend turns what the kernel reports into struct vg_agent_proc_obs (raw facts, strings
