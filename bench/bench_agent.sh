@@ -10,7 +10,7 @@ B=$(cd "$B" && pwd)
 T=$(mktemp -d)
 SPID=""
 APID=""
-trap '[ -n "$APID" ] && kill $APID; [ -n "$SPID" ] && kill $SPID; wait; rm -rf "$T"' EXIT
+trap '[ -n "$APID" ] && kill $APID 2>/dev/null; [ -n "$SPID" ] && kill $SPID; wait; rm -rf "$T"' EXIT
 HTTP=18491
 cat >"$T/vigie.yml" <<Y
 data_dir: $T/data

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh — every benchmark of issues 2, 3 and 4, with the figures the closing notes report.
+# bench/run.sh — every benchmark of issues 2 to 5, with the figures the closing notes report.
 #   make bench        (or: sh bench/run.sh after building build/)
 # Machines are shared and noisy: compare ratios within one run; bench_sigma's instruction
 # counts (valgrind --tool=callgrind) are the reproducible figure.
@@ -65,3 +65,17 @@ echo
 echo "== playbook engine: 5-step local playbook, every change journalled (8 and 1 trigger threads)"
 "$B/bench/bench_playbook" 20000 8
 "$B/bench/bench_playbook" 20000 1
+
+# ---------------------------------------------------------------- issue 5: vigie-agent
+echo
+echo "== vigie-agent: the whole agent at 200 execs/s (CPU, RSS, events stored)"
+sh "$ROOT/bench/bench_agent.sh" "$B"
+echo
+echo "== process collector backends alone"
+"$B/bench/bench_agent_proc" 10 ebpf proc_connector
+echo
+echo "== spool: append, replay, replay + zstd frames"
+"$B/bench/bench_spool"
+echo
+echo "== FIM against AIDE over /usr (same attributes, SHA-256)"
+BENCH_FIM="$B/bench/bench_fim" sh "$ROOT/bench/fim_vs_aide.sh" /usr
