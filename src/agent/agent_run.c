@@ -18,9 +18,9 @@
  * registry; the next HELLO carries the new map (the transport is restarted with it once
  * the current session has ended).
  *
- * While a yara collector runs, files FIM reports created or modified are queued for a YARA
- * scan (fim_emit), so a rule pushed with the configuration fires on a file dropped into a
- * watched path.
+ * While a yara collector runs, files FIM reports created or modified and the executable of
+ * every exec are queued for a YARA scan (fim_emit), so a rule pushed with the configuration
+ * fires on a file dropped into a watched path or a program as it starts.
  */
 #include "agent/agent_rconf.h"
 #include "agent/agent_resp.h"
@@ -186,30 +186,41 @@ static int yara_rules_text(const struct vg_yaml_node *rules, char **text, char *
     return *text ? VG_OK : VG_ENOMEM;
 }
 
+/* Hand the path in member key of the event to the yara collector (reason for its event). */
+static void yara_hand(const char *json, size_t len, const char *key, const char *reason)
+{
+    struct vg_json_parser *p = vg_json_parser_create(NULL);
+    struct vg_arena *ar = vg_arena_create(4096);
+    struct vg_json *doc = NULL;
+    size_t used = 0;
+    char err[64];
+    if (p && ar && vg_json_parse(p, ar, json, len, &used, &doc, err, sizeof(err)) == VG_OK) {
+        const struct vg_json *path = vg_json_get(doc, key);
+        char *s =
+            path && path->type == VG_JSON_STRING ? vg_arena_strndup(ar, path->s, path->n) : NULL;
+        if (s && strlen(s) == path->n) {
+            vg_agent_yara_notify(s, reason);
+        }
+    }
+    vg_arena_destroy(ar);
+    vg_json_parser_destroy(p);
+}
+
 /*
- * FIM's events pass through here: a file created or modified under a watched path is handed
- * to the yara collector when one runs (it skips files it scanned already, unchanged).
+ * FIM's and the process collector's events pass through here when a yara collector runs: a
+ * file created or modified under a watched path, and the executable of every exec, are
+ * handed to it (it skips files it scanned already, unchanged).
  */
 static int fim_emit(void *ctx, const char *json, size_t len)
 {
     struct agent *a = ctx;
-    if (atomic_load(&a->yara_on) && (vg_memmem(json, len, "\"fim_created\"", 13) ||
-                                     vg_memmem(json, len, "\"fim_modified\"", 14))) {
-        struct vg_json_parser *p = vg_json_parser_create(NULL);
-        struct vg_arena *ar = vg_arena_create(4096);
-        struct vg_json *doc = NULL;
-        size_t used = 0;
-        char err[64];
-        if (p && ar && vg_json_parse(p, ar, json, len, &used, &doc, err, sizeof(err)) == VG_OK) {
-            const struct vg_json *path = vg_json_get(doc, "file.path");
-            char *s = path && path->type == VG_JSON_STRING ? vg_arena_strndup(ar, path->s, path->n)
-                                                           : NULL;
-            if (s && strlen(s) == path->n) {
-                vg_agent_yara_notify(s, "file_changed");
-            }
+    if (atomic_load(&a->yara_on)) {
+        if (vg_memmem(json, len, "\"fim_created\"", 13) ||
+            vg_memmem(json, len, "\"fim_modified\"", 14)) {
+            yara_hand(json, len, "file.path", "file_changed");
+        } else if (vg_memmem(json, len, "\"event.action\":\"exec\"", 21)) {
+            yara_hand(json, len, "process.executable", "exec");
         }
-        vg_arena_destroy(ar);
-        vg_json_parser_destroy(p);
     }
     return vg_agent_spool_emit(a->spool, json, len);
 }
@@ -237,7 +248,7 @@ static int start_one(struct agent *a, const char *name, const struct vg_yaml_nod
         conf = vg_agent_rconf_without(a->arena, conf, "rules", &rules);
         rc = conf ? yara_rules_text(rules, &text, err, errsz) : VG_ENOMEM;
     }
-    bool fim = !strcmp(name, "fim");
+    bool fim = !strcmp(name, "fim") || !strcmp(name, "process"); /* they feed yara */
     struct vg_agent_collector_opts co = {.conf = conf,
                                          .state_dir = a->o->state_dir,
                                          .emit = fim ? fim_emit : vg_agent_spool_emit,

@@ -121,7 +121,7 @@ python3 - "$T" "$MARK" >"$T/config.json" <<'PY'
 import json, sys
 t, mark = sys.argv[1], sys.argv[2]
 rule = 'rule vg_cfg_marker : e2e marker { strings: $a = "%s-yara" condition: $a }' % mark
-print(json.dumps({"collectors": {"network": {"interval_ms": 1000},
+print(json.dumps({"collectors": {"network": {"interval_ms": 1000}, "process": {},
                                  "fim": {"paths": [t + "/watched"], "scan_interval": "1h"},
                                  "yara": {"rules": rule}}}))
 PY
@@ -148,6 +148,15 @@ printf 'head %s-yara tail\n' "$MARK" >"$T/watched/$MARK.bin"
 wait_count "event.action=yara_match" yara "$T/watched/$MARK.bin" 1
 check "a marker file in the watched path gives a yara_match event" \
     "[ \"\$(count event.action=yara_match yara \"$T/watched/$MARK.bin\")\" -ge 1 ]"
+
+# a program outside the watched paths that holds the marker is scanned as it starts
+mkdir -p "$T/progs"
+cp /bin/true "$T/progs/$MARK-prog" # an ELF still runs with bytes appended
+printf '%s-yara\n' "$MARK" >>"$T/progs/$MARK-prog"
+"$T/progs/$MARK-prog"
+wait_count "event.action=yara_match" yara "$T/progs/$MARK-prog" 1
+check "an executed program is scanned as it starts (exec → yara)" \
+    "[ \"\$(count event.action=yara_match yara \"$T/progs/$MARK-prog\")\" -ge 1 ]"
 
 # ------------------------------------------------------------------ 4. scan commands
 printf 'x %s-yara y\n' "$MARK" >"$T/scan/sub/hit.bin"
