@@ -55,6 +55,15 @@ struct vg_agent_collector_def {
     void (*stop)(struct vg_agent_collector *c); /* stop and free; NULL-safe */
 };
 
+/*
+ * Bind a collector's section of the configuration (a map, or NULL / null for defaults) onto
+ * obj with table, under the collector's name: keys read "<name>.<key>" in messages and are
+ * overridden by VIGIE_<NAME>_<KEY> in the environment. VG_EINVAL (err names the line and
+ * key) for a section that is not a map or a bad key/value.
+ */
+int vg_agent_conf_bind(const char *name, const struct vg_conf_field *table, size_t n,
+                       const struct vg_yaml_node *sec, void *obj, char *err, size_t errsz);
+
 /* The collector table. */
 const struct vg_agent_collector_def *vg_agent_collector_find(const char *name);
 const struct vg_agent_collector_def *const *vg_agent_collectors(size_t *n);

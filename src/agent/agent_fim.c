@@ -51,21 +51,7 @@ static const struct vg_conf_field FIM_CONF[] = {
    read fim.paths in messages and VIGIE_FIM_PATHS in the environment. */
 static int conf_load(const struct vg_yaml_node *sec, struct fim_conf *cf, char *err, size_t errsz)
 {
-    int rc = vg_conf_defaults(FIM_CONF, VG_ARRAY_LEN(FIM_CONF), cf, err, errsz);
-    if (rc != VG_OK) {
-        return rc;
-    }
-    if (sec && !vg_yaml_is_null(sec) && sec->type != VG_YAML_MAP) {
-        snprintf(err, errsz, "fim: line %u: the collector's configuration must be a map",
-                 sec->line);
-        return VG_EINVAL;
-    }
-    struct vg_yaml_node key = {.type = VG_YAML_SCALAR, .str = "fim", .len = 3};
-    struct vg_yaml_node *items[2] = {&key, (struct vg_yaml_node *)sec};
-    struct vg_yaml_node root = {.type = VG_YAML_MAP, .n = 1, .items = items};
-    bool map = sec && sec->type == VG_YAML_MAP;
-    key.line = root.line = map ? sec->line : 1;
-    rc = vg_conf_bind(FIM_CONF, VG_ARRAY_LEN(FIM_CONF), map ? &root : NULL, "fim", cf, err, errsz);
+    int rc = vg_agent_conf_bind("fim", FIM_CONF, VG_ARRAY_LEN(FIM_CONF), sec, cf, err, errsz);
     for (size_t i = 0; rc == VG_OK && i < cf->paths.n; i++) {
         char *p = cf->paths.v[i];
         size_t n = strlen(p);

@@ -96,23 +96,8 @@ static const char *const logs_backends[] = {"files", "journal", NULL};
 static int logs_conf_load(const struct vg_yaml_node *conf, struct logs_conf *c, char *err,
                           size_t errsz)
 {
-    size_t n = VG_ARRAY_LEN(logs_conf_table);
-    int rc = vg_conf_defaults(logs_conf_table, n, c, err, errsz);
-    struct vg_yaml_node key = {.type = VG_YAML_SCALAR, .str = "logs", .len = 4};
-    struct vg_yaml_node *items[2] = {&key, (struct vg_yaml_node *)conf};
-    struct vg_yaml_node root = {.type = VG_YAML_MAP, .items = items};
-    if (rc != VG_OK) {
-        return rc;
-    }
-    if (conf && !vg_yaml_is_null(conf)) {
-        if (conf->type != VG_YAML_MAP) {
-            snprintf(err, errsz, "agent configuration:%u: logs: expected a map", conf->line);
-            return VG_EINVAL;
-        }
-        key.line = conf->line;
-        root.n = 1;
-    }
-    return vg_conf_bind(logs_conf_table, n, &root, "agent configuration", c, err, errsz);
+    return vg_agent_conf_bind("logs", logs_conf_table, VG_ARRAY_LEN(logs_conf_table), conf, c, err,
+                              errsz);
 }
 
 int vg_agent_logs_journal_probe(char *why, size_t whysz)

@@ -80,23 +80,8 @@ static const char *const net_backends[] = {"sock_diag", "procfs", NULL};
 static int net_conf_load(const struct vg_yaml_node *conf, struct net_conf *c, char *err,
                          size_t errsz)
 {
-    size_t n = VG_ARRAY_LEN(net_conf_table);
-    int rc = vg_conf_defaults(net_conf_table, n, c, err, errsz);
-    if (rc != VG_OK) {
-        return rc;
-    }
-    struct vg_yaml_node key = {.type = VG_YAML_SCALAR, .str = "network", .len = 7};
-    struct vg_yaml_node *items[2] = {&key, (struct vg_yaml_node *)conf};
-    struct vg_yaml_node root = {.type = VG_YAML_MAP, .items = items};
-    if (conf && !vg_yaml_is_null(conf)) {
-        if (conf->type != VG_YAML_MAP) {
-            snprintf(err, errsz, "agent configuration:%u: network: expected a map", conf->line);
-            return VG_EINVAL;
-        }
-        key.line = conf->line;
-        root.n = 1;
-    }
-    return vg_conf_bind(net_conf_table, n, &root, "agent configuration", c, err, errsz);
+    return vg_agent_conf_bind("network", net_conf_table, VG_ARRAY_LEN(net_conf_table), conf, c, err,
+                              errsz);
 }
 
 /* ---------------------------------------------------------------- snapshots */

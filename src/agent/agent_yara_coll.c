@@ -84,23 +84,8 @@ static struct vg_agent_yara *yara_current;
 static int yara_conf_load(const struct vg_yaml_node *conf, struct yara_conf *c, char *err,
                           size_t errsz)
 {
-    size_t n = VG_ARRAY_LEN(yara_conf_table);
-    int rc = vg_conf_defaults(yara_conf_table, n, c, err, errsz);
-    struct vg_yaml_node key = {.type = VG_YAML_SCALAR, .str = "yara", .len = 4};
-    struct vg_yaml_node *items[2] = {&key, (struct vg_yaml_node *)conf};
-    struct vg_yaml_node root = {.type = VG_YAML_MAP, .items = items};
-    if (rc != VG_OK) {
-        return rc;
-    }
-    if (conf && !vg_yaml_is_null(conf)) {
-        if (conf->type != VG_YAML_MAP) {
-            snprintf(err, errsz, "agent configuration:%u: yara: expected a map", conf->line);
-            return VG_EINVAL;
-        }
-        key.line = conf->line;
-        root.n = 1;
-    }
-    return vg_conf_bind(yara_conf_table, n, &root, "agent configuration", c, err, errsz);
+    return vg_agent_conf_bind("yara", yara_conf_table, VG_ARRAY_LEN(yara_conf_table), conf, c, err,
+                              errsz);
 }
 
 /* ---------------------------------------------------------------- events */
