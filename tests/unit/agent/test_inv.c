@@ -8,88 +8,12 @@
  */
 #include "agent/agent_inv.h"
 #include "event/event.h"
+#include "agent_sink.h"
 #include "vgtest.h"
 
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define WAIT_MS 8000
-
-/* ---------------------------------------------------------------- event sink */
-
-struct sink {
-    pthread_mutex_t mu;
-    char **ev;
-    size_t n, cap;
-};
-
-static int sink_emit(void *ctx, const char *json, size_t len)
-{
-    struct sink *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    if (vg_grow(&s->ev, &s->cap, s->n + 1, sizeof(char *)) == VG_OK) {
-        s->ev[s->n++] = vg_strndup(json, len);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return VG_OK;
-}
-
-static void sink_fini(struct sink *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        vg_free(s->ev[i]);
-    }
-    vg_free(s->ev);
-}
-
-/* Every key = value of kv (NULL-terminated pairs; numbers as text) at the top level. */
-static bool ev_match(const char *text, const char *const *kv)
-{
-    struct vg_json_parser *p = vg_json_parser_create(NULL);
-    struct vg_arena *a = vg_arena_create(4096);
-    struct vg_json *doc = NULL;
-    size_t used;
-    char err[128];
-    bool ok = p && a && vg_json_parse(p, a, text, strlen(text), &used, &doc, err, sizeof(err)) == 0;
-    for (size_t i = 0; ok && kv[i]; i += 2) {
-        const struct vg_json *v = vg_json_get(doc, kv[i]);
-        ok = v && (v->type == VG_JSON_STRING || v->type == VG_JSON_NUMBER) &&
-             v->n == strlen(kv[i + 1]) && memcmp(v->s, kv[i + 1], v->n) == 0;
-    }
-    vg_arena_destroy(a);
-    vg_json_parser_destroy(p);
-    return ok;
-}
-
-/* The first event matching kv (a copy to free), waiting up to WAIT_MS. */
-static char *sink_wait(struct sink *s, const char *const *kv)
-{
-    for (int ms = 0; ms < WAIT_MS; ms += 20) {
-        pthread_mutex_lock(&s->mu);
-        for (size_t i = 0; i < s->n; i++) {
-            if (ev_match(s->ev[i], kv)) {
-                char *r = vg_strdup(s->ev[i]);
-                pthread_mutex_unlock(&s->mu);
-                return r;
-            }
-        }
-        pthread_mutex_unlock(&s->mu);
-        usleep(20000);
-    }
-    return NULL;
-}
-
-static size_t sink_count(struct sink *s, const char *const *kv)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->n; i++) {
-        n += ev_match(s->ev[i], kv);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
 
 /* ---------------------------------------------------------------- fixtures */
 
@@ -311,14 +235,14 @@ VG_TEST(collector_full_then_deltas)
                         "inventory.errors",
                         "2",
                         NULL};
-    char *e = sink_wait(&s, pk);
+    char *e = sink_wait_copy(&s, pk);
     CHECK(e && strstr(e, "{\"name\":\"libc6\",\"version\":\"2.36-9+deb12u4\","
                          "\"architecture\":\"amd64\",\"type\":\"deb\",\"source\":\"glibc\"}"));
     CHECK(e && strstr(e, "\"inventory.error\":\"") && strstr(e, "/status:21: expected"));
     vg_free(e);
     const char *us[] = {
         "event.action", "inventory_users", "event.category", "iam", "inventory.count", "1", NULL};
-    e = sink_wait(&s, us);
+    e = sink_wait_copy(&s, us);
     CHECK(e && strstr(e, "\"users\":[{\"name\":\"root\",\"id\":\"0\""));
     vg_free(e);
     const char *gr[] = {"event.action", "inventory_groups", "inventory.count", "1", NULL};
@@ -346,11 +270,11 @@ VG_TEST(collector_full_then_deltas)
                           "host.id",
                           "0123456789abcdef0123456789abcdef",
                           NULL};
-    CHECK((e = sink_wait(&s, gr)) != NULL);
+    CHECK((e = sink_wait_copy(&s, gr)) != NULL);
     vg_free(e);
-    CHECK((e = sink_wait(&s, md)) != NULL);
+    CHECK((e = sink_wait_copy(&s, md)) != NULL);
     vg_free(e);
-    CHECK((e = sink_wait(&s, host)) != NULL);
+    CHECK((e = sink_wait_copy(&s, host)) != NULL);
     CHECK(e && strstr(e, "\"host.os.kernel\":") && strstr(e, "\"host.hostname\":"));
     vg_free(e);
 
@@ -382,13 +306,13 @@ VG_TEST(collector_full_then_deltas)
     const char *ua[] = {
         "event.action", "user_added", "event.category", "iam",     "user.name", "mallory",
         "user.id",      "0",          "user.shell",     "/bin/sh", NULL};
-    CHECK((e = sink_wait(&s, up)) != NULL);
+    CHECK((e = sink_wait_copy(&s, up)) != NULL);
     vg_free(e);
-    CHECK((e = sink_wait(&s, rm)) != NULL);
+    CHECK((e = sink_wait_copy(&s, rm)) != NULL);
     vg_free(e);
-    CHECK((e = sink_wait(&s, in)) != NULL);
+    CHECK((e = sink_wait_copy(&s, in)) != NULL);
     vg_free(e);
-    CHECK((e = sink_wait(&s, ua)) != NULL);
+    CHECK((e = sink_wait_copy(&s, ua)) != NULL);
     vg_free(e);
     usleep(200000);
     CHECK_EQ_INT(sink_count(&s, host), 1); /* host facts unchanged: not sent again */
@@ -419,11 +343,11 @@ VG_TEST(collector_on_this_machine)
     char err[256];
     CHECK_EQ_INT(vg_agent_inv_collector.start(&o, &c, err, sizeof(err)), VG_OK);
     const char *pk[] = {"event.action", "inventory_packages", NULL};
-    char *e = sink_wait(&s, pk);
+    char *e = sink_wait_copy(&s, pk);
     CHECK(e && strstr(e, "{\"name\":\"libc6\","));
     vg_free(e);
     const char *us[] = {"event.action", "inventory_users", NULL};
-    e = sink_wait(&s, us);
+    e = sink_wait_copy(&s, us);
     CHECK(e && strstr(e, "{\"name\":\"root\",\"id\":\"0\","));
     vg_free(e);
     vg_agent_inv_collector.stop(c);
