@@ -7,6 +7,7 @@
  * (a missing element is success). The host's ruleset is compared before and after.
  */
 #include "act_test.h"
+#include "vgnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,39 +46,6 @@ static int run(char *const argv[], char *out, size_t n)
     int st = 0;
     waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* TCP connect to ip:port with a timeout: true when it connects. */
-static bool tcp_reaches(const char *ip, int port, int ms)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, ip, &a.sin_addr);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    int rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
-    bool ok = rc == 0;
-    if (rc < 0 && errno == EINPROGRESS) {
-        struct pollfd pf = {fd, POLLOUT, 0};
-        int err = 0;
-        socklen_t el = sizeof(err);
-        ok = poll(&pf, 1, ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
-             err == 0;
-    }
-    close(fd);
-    return ok;
-}
-
-static int listener(const char *ip, int *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t al = sizeof(a);
-    inet_pton(AF_INET, ip, &a.sin_addr);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
-        return -1;
-    }
-    *port = ntohs(a.sin_port);
-    return fd;
 }
 
 static char nft_path[64];
