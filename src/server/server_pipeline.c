@@ -687,6 +687,82 @@ static int rule_alert(struct vg_pipeline *p, const struct batch *b, const struct
     return VG_OK;
 }
 
+/*
+ * Alerts raised upstream — Suricata's EVE `alert` records and vigie-sensor's own network
+ * detections, which use the same layout — become Vigie alerts as they arrive, so triage,
+ * incidents and playbooks see them like Sigma hits: rule "eve:<gid>:<sid>", the signature as
+ * title, severity 1/2/3 as high/medium/low, ATT&CK from alert.metadata.mitre_technique_id.
+ */
+static bool is_eve_alert(const struct vg_event *ev)
+{
+    size_t n, tn;
+    const char *m = vg_event_get_str(ev, "event.module", &n);
+    const char *t = vg_event_get_str(ev, "event_type", &tn);
+    return m && t && vg_str_eq(m, n, "suricata", 8) && vg_str_eq(t, tn, "alert", 5);
+}
+
+static void eve_alert_tags(struct vg_pipeline *p, const struct vg_event *ev,
+                           struct vg_store_alert *a)
+{
+    struct vg_sbuf t = VG_SBUF_INIT, k = VG_SBUF_INIT;
+    vg_sbuf_addc(&t, '[');
+    vg_sbuf_addc(&k, '[');
+    static const char tech[] = "alert.metadata.mitre_technique_id";
+    const struct vg_field *f = vg_event_get(ev, vg_field_lookup(tech, sizeof(tech) - 1));
+    for (; f; f = vg_event_next(ev, f)) {
+        if (f->v.len == 0 || f->v.len > 16) {
+            continue;
+        }
+        char tag[32] = "attack.";
+        for (size_t i = 0; i < f->v.len; i++) {
+            char c = f->v.str[i];
+            tag[7 + i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        vg_sbuf_adds(&t, t.len > 1 ? "," : "");
+        vg_sbuf_add_json_str(&t, tag, 7 + f->v.len);
+        vg_sbuf_adds(&k, k.len > 1 ? "," : "");
+        vg_sbuf_add_json_str(&k, f->v.str, f->v.len);
+    }
+    vg_sbuf_addc(&t, ']');
+    vg_sbuf_addc(&k, ']');
+    a->tags = vg_arena_strndup(p->scratch, t.p, t.len);
+    a->attack = vg_arena_strndup(p->scratch, k.p, k.len);
+    vg_sbuf_fini(&t);
+    vg_sbuf_fini(&k);
+}
+
+static int eve_alert(struct vg_pipeline *p, const struct batch *b, uint32_t e)
+{
+    const struct vg_event *ev = b->pool[e];
+    struct vg_store_alert *a = new_alert(p);
+    if (!a) {
+        return VG_ENOMEM;
+    }
+    size_t n, sn;
+    const char *gid = vg_event_get_str(ev, "alert.gid", &n);
+    const char *sid = ent(p, ev, "alert.signature_id");
+    const char *sev = vg_event_get_str(ev, "alert.severity", &sn);
+    int level = sev && sn == 1 && *sev >= '1' && *sev <= '3' ? VG_LEVEL_HIGH - (*sev - '1')
+                                                             : VG_LEVEL_MEDIUM;
+    a->ts = ev->ts;
+    a->tenant = tenant_of(p, b, b->ev_rec[e]);
+    char rid[64];
+    snprintf(rid, sizeof(rid), "eve:%.*s:%s", gid ? (int)n : 1, gid ? gid : "1", sid ? sid : "0");
+    a->rule_id = vg_arena_strndup(p->scratch, rid, strlen(rid));
+    a->title = ent(p, ev, "alert.signature");
+    a->title = a->title ? a->title : a->rule_id;
+    a->level = level;
+    eve_alert_tags(p, ev, a);
+    a->host = ent(p, ev, "host.name");
+    a->user = ent(p, ev, "user.name");
+    a->src_ip = ent(p, ev, "source.ip");
+    a->dst_ip = ent(p, ev, "destination.ip");
+    p->json.len = 0;
+    vg_event_write_json(ev, &p->json);
+    a->event_json = vg_arena_strndup(p->scratch, p->json.p, p->json.len);
+    return VG_OK;
+}
+
 /* Put a group-by value where the alert keeps that entity. */
 static void corr_entity(struct vg_pipeline *p, struct vg_store_alert *a, const char *name,
                         const char *value)
@@ -770,6 +846,14 @@ static void writer_correlator(struct vg_pipeline *p, const struct vg_ruleset *rs
 static int batch_alerts(struct vg_pipeline *p, struct batch *b)
 {
     writer_correlator(p, b->rs);
+    for (uint32_t e = 0; e < b->nev; e++) {
+        if (b->recs[b->ev_rec[e]].seq > p->alert_pos && is_eve_alert(b->pool[e])) {
+            int rc = eve_alert(p, b, e);
+            if (rc != VG_OK) {
+                return rc;
+            }
+        }
+    }
     for (size_t i = 0; i < b->nm; i++) {
         const struct bmatch *m = &b->m[i];
         uint32_t rec = b->ev_rec[m->ev];

@@ -195,6 +195,70 @@ VG_TEST(syslog_to_alerts_and_search)
     rig_close(&r);
 }
 
+struct eve_seen {
+    int n;
+    char rule[64], attack[64];
+    int level;
+};
+
+static int on_eve_alert(void *ctx, const struct vg_store_alert *a)
+{
+    struct eve_seen *s = ctx;
+    if (strncmp(a->rule_id, "eve:", 4) == 0) {
+        s->n++;
+        snprintf(s->rule, sizeof(s->rule), "%s", a->rule_id);
+        snprintf(s->attack, sizeof(s->attack), "%s", a->attack ? a->attack : "");
+        s->level = a->level;
+    }
+    return VG_OK;
+}
+
+/* Suricata/vigie-sensor EVE alerts become Vigie alerts; other EVE records do not. */
+VG_TEST(eve_alerts_from_sensors_become_alerts)
+{
+    static const char eve[] =
+        "{\"timestamp\":\"2026-11-20T10:00:00.000000+0000\",\"flow_id\":1,\"event_type\":"
+        "\"alert\",\"src_ip\":\"10.0.0.5\",\"src_port\":40000,\"dest_ip\":\"10.0.0.9\","
+        "\"dest_port\":22,\"proto\":\"TCP\",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+        "\"signature_id\":9100001,\"rev\":1,\"signature\":\"VIGIE SCAN TCP port scan\","
+        "\"category\":\"Attempted Information Leak\",\"severity\":2,\"metadata\":{"
+        "\"mitre_technique_id\":[\"T1046\"]}}}\n"
+        "{\"timestamp\":\"2026-11-20T10:00:01.000000+0000\",\"flow_id\":2,\"event_type\":"
+        "\"dns\",\"src_ip\":\"10.0.0.5\",\"src_port\":5353,\"dest_ip\":\"10.0.0.1\","
+        "\"dest_port\":53,\"proto\":\"UDP\",\"dns\":{\"type\":\"request\",\"queries\":[{"
+        "\"rrname\":\"example.org\",\"rrtype\":\"A\"}]}}\n";
+    struct rig r;
+    if (!rig_conf(&r, 1024) || !rig_start(&r)) {
+        CHECK(!"rig");
+        rig_close(&r);
+        return;
+    }
+    int fd = tcp_connect(vg_server_syslog_port(r.s, "tcp", 0));
+    CHECK(fd >= 0);
+    CHECK(send_all(fd, eve, sizeof(eve) - 1));
+    close(fd);
+    struct vg_server_stats st = {0};
+    for (int t = 0; t < 500 && st.stored < 2; t++) {
+        usleep(10000);
+        vg_server_get_stats(r.s, &st);
+    }
+    CHECK_EQ_INT(st.stored, 2);
+    CHECK_EQ_INT(count(r.s, "event.module=suricata dns.question.name=example.org"), 1);
+    struct eve_seen seen = {0};
+    char err[256];
+    struct vg_store_alert_query q = {.from = VG_TIME_NONE,
+                                     .to = VG_TIME_NONE,
+                                     .limit = 100,
+                                     .on_alert = on_eve_alert,
+                                     .ctx = &seen};
+    CHECK_EQ_INT(vg_store_alert_query(vg_server_store(r.s), &q, err, sizeof(err)), VG_OK);
+    CHECK_EQ_INT(seen.n, 1);
+    CHECK_STR(seen.rule, "eve:1:9100001");
+    CHECK_STR(seen.attack, "[\"T1046\"]");
+    CHECK_EQ_INT(seen.level, 3);
+    rig_close(&r);
+}
+
 /* Append n distinct syslog records straight to the journal. */
 static bool append_records(struct vg_journal *j, int from, int n)
 {
