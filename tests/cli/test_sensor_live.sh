@@ -7,7 +7,8 @@
 #   1. one engine, AF_PACKET: dns request/response and http records with the marks, flows;
 #   2. libpcap backend with --bpf 'udp port 53' and 2 workers: DNS only, no HTTP;
 #   3. --server: the sensor enrols with a real `vigie server`, its records reach the store
-#      (decoded as Suricata EVE: dns.question.name), and it is listed as an agent;
+#      (decoded as Suricata EVE: dns.question.name), a SigmaHQ-style `category: dns` rule
+#      fires on them, and the sensor is listed as an agent;
 #   4. bad input: an unknown interface and a BPF syntax error give clear errors (exit 1).
 set -u
 VIGIE=${1:?usage: test_sensor_live.sh path/to/vigie}
@@ -114,10 +115,23 @@ check "every line is whole JSON" "[ \$(count '$T/two' dns '') -ge 6 ]"
 # ------------------------------------------------------------------ 3. to the server
 HTTP=18481
 FLEET=18482
+mkdir -p "$T/rules"
+cat >"$T/rules/dns.yml" <<EOF
+title: Sensor DNS query for the test's marked domain
+id: 5f0d3c1e-6a61-4a55-9d0e-00000000a001
+status: test
+level: high
+logsource: {category: dns}
+detection:
+    sel:
+        query|endswith: '.$MARK-three.example'
+    condition: sel
+EOF
 cat >"$T/vigie.yml" <<EOF
 data_dir: $T/data
 http: {listen: 127.0.0.1:$HTTP}
 syslog: {udp: [], tcp: []}
+rules: {paths: [$T/rules]}
 fleet: {listen: 127.0.0.1:$FLEET}
 playbooks: {builtin: false}
 EOF
@@ -148,6 +162,11 @@ while [ $i -lt 100 ]; do
 done
 check "--server: the query and its answer are stored as DNS events (found ${found:-0})" \
     "[ '${found:-0}' -eq 2 ]"
+alerts=$(api "http://127.0.0.1:$HTTP/api/v1/alerts?limit=100" |
+    python3 -c 'import sys,json; d=json.load(sys.stdin); a=d.get("alerts", d) if isinstance(d, dict) else d
+print(sum(1 for x in a if "marked domain" in json.dumps(x)))' 2>/dev/null)
+check "--server: a Sigma dns-category rule fires on the sensor's records (${alerts:-0} alerts)" \
+    "[ '${alerts:-0}' -ge 3 ]"
 check "--server: the sensor is in the fleet" \
     "api http://127.0.0.1:$HTTP/api/v1/agents | grep -q 'afpacket:$NEAR\\|pcap:$NEAR\\|sensor'"
 
