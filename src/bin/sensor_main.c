@@ -32,7 +32,7 @@
 
 struct opts {
     const char *read, *iface, *bpf, *eve, *server, *state, *token, *backend;
-    uint32_t workers, snaplen;
+    uint32_t workers, snaplen, max_flows;
     bool no_promisc, no_flow, no_detect, ether, verbose;
 };
 
@@ -69,6 +69,8 @@ static void usage(FILE *f)
                "  --enroll-token T    enrol with this token when DIR holds no enrollment\n"
                "processing\n"
                "  --workers N         flow-hashed worker threads (default 1: this thread)\n"
+               "  --max-flows N       flows tracked per engine; the longest idle is evicted\n"
+               "                      (and counted) when full (default 1000000)\n"
                "  --no-flow           do not write `flow` records\n"
                "  --no-detect         do not run the network detections\n"
                "  --ether             add source and destination MAC addresses to records\n"
@@ -142,15 +144,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = opt_slot(o, a);
-        if (slot || !strcmp(a, "--workers") || !strcmp(a, "--snaplen")) {
+        uint32_t *num = !strcmp(a, "--workers")     ? &o->workers
+                        : !strcmp(a, "--snaplen")   ? &o->snaplen
+                        : !strcmp(a, "--max-flows") ? &o->max_flows
+                                                    : NULL;
+        if (slot || num) {
             if (i + 1 >= argc) {
                 return usage_error("missing value after", a);
             }
             const char *v = argv[++i];
+            uint32_t hi = num == &o->workers   ? VG_SENSOR_WORKERS_MAX
+                          : num == &o->snaplen ? 262144
+                                               : 100000000;
             if (slot) {
                 *slot = v;
-            } else if (!parse_u32(v, 1, !strcmp(a, "--workers") ? VG_SENSOR_WORKERS_MAX : 262144,
-                                  !strcmp(a, "--workers") ? &o->workers : &o->snaplen)) {
+            } else if (!parse_u32(v, num == &o->max_flows ? 1024 : 1, hi, num)) {
                 return usage_error("value out of range:", v);
             }
         } else if (!strcmp(a, "--no-flow")) {
@@ -268,7 +276,8 @@ static int proc_create(struct proc *p, const struct opts *o, struct out *out, bo
     vg_sensor_engine_config_default(&cfg);
     cfg.log_flow = !o->no_flow;
     cfg.detect = !o->no_detect;
-    (void)o->ether; /* LOG_ETHER */
+    cfg.flow.max_flows = o->max_flows; /* 0: the default (1,000,000 per engine) */
+    (void)o->ether;                    /* LOG_ETHER */
     if (o->workers == 1) {
         int rc = vg_sensor_engine_create(&cfg, sink_line, out, &p->eng);
         if (rc != VG_OK) {

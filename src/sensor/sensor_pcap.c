@@ -41,6 +41,7 @@ struct vg_sensor_pcap {
     size_t pos;
     void *map; /* mmap'ed file (owned) or NULL */
     size_t map_len;
+    size_t released; /* pages of the mapping before this offset were given back */
     enum vg_sensor_pcap_format format;
     bool swap; /* file byte order differs from little-endian reading */
     bool nano; /* classic: nanosecond timestamps */
@@ -430,10 +431,31 @@ int vg_sensor_pcap_open_file(struct vg_sensor_pcap **out, const char *path, char
     return 0;
 }
 
+/*
+ * A capture is read once, front to back: the pages behind the reader are given back to the
+ * kernel every RELEASE_STEP bytes (keeping RELEASE_KEEP behind, far more than any frame),
+ * so reading a 10 GB file does not grow the resident set by 10 GB.
+ */
+#define RELEASE_STEP (64u << 20)
+#define RELEASE_KEEP (4u << 20)
+
+static void release_behind(struct vg_sensor_pcap *r)
+{
+    size_t page = 4096;
+    size_t end = (r->pos - RELEASE_KEEP) & ~(page - 1);
+    if (end > r->released) {
+        madvise((uint8_t *)r->map + r->released, end - r->released, MADV_DONTNEED);
+        r->released = end;
+    }
+}
+
 int vg_sensor_pcap_next(struct vg_sensor_pcap *r, struct vg_sensor_frame *frame)
 {
     if (r->status != 0) {
         return r->status;
+    }
+    if (r->map && r->pos - r->released >= RELEASE_STEP + RELEASE_KEEP) {
+        release_behind(r);
     }
     return r->format == VG_SENSOR_PCAP_NG ? ng_next(r, frame) : classic_next(r, frame);
 }
