@@ -243,7 +243,7 @@ static void flow_end(struct vg_sensor_flow_table *t, uint32_t i, enum vg_sensor_
     }
     *pp = n->hnext;
     list_unlink(t, i, n);
-    uint64_t *ctr[] = {&t->st.timed_out, &t->st.evicted, &t->st.flushed};
+    uint64_t *ctr[] = {&t->st.timed_out, &t->st.evicted, &t->st.flushed, &t->st.reused};
     (*ctr[why])++;
     t->st.active--;
     if (t->end_cb) {
@@ -497,6 +497,18 @@ static void flow_account(struct vg_sensor_flow_table *t, uint32_t i, const struc
     t->st.packets++;
 }
 
+/*
+ * A client opening a new connection on the 5-tuple of one that is closing or closed (a pure
+ * SYN after FIN or RST): busy clients and load generators reuse ephemeral ports within
+ * seconds, and each connection must be its own flow (its own records and parser state).
+ */
+static bool is_reuse(const struct vg_sensor_flow *f, const struct vg_flow_pkt *pkt)
+{
+    return (pkt->tcp_flags & (VG_SENSOR_TCP_SYN | VG_SENSOR_TCP_ACK | VG_SENSOR_TCP_RST)) ==
+               VG_SENSOR_TCP_SYN &&
+           (f->tcp_state == VG_SENSOR_TCP_CLOSING || f->tcp_state == VG_SENSOR_TCP_CLOSED);
+}
+
 int vg_sensor_flow_lookup_or_create(struct vg_sensor_flow_table *t, const struct vg_flow_key *key,
                                     const struct vg_flow_pkt *pkt, struct vg_sensor_flow **flow,
                                     enum vg_sensor_flow_dir *dir)
@@ -512,6 +524,10 @@ int vg_sensor_flow_lookup_or_create(struct vg_sensor_flow_table *t, const struct
     uint64_t h = key_hash(t, key);
     int d = 0;
     uint32_t i = flow_find(t, key, h, &d);
+    if (i != NIL && is_reuse(&node_at(t, i)->pub, pkt)) {
+        flow_end(t, i, VG_SENSOR_FLOW_END_REUSE);
+        i = NIL;
+    }
     if (i == NIL) {
         i = flow_create(t, key, pkt, h);
         if (i == NIL) {
@@ -546,6 +562,6 @@ const char *vg_sensor_flow_tcp_state_name(int state)
 
 const char *vg_sensor_flow_end_name(int reason)
 {
-    static const char *names[] = {"timeout", "evicted", "flush"};
+    static const char *names[] = {"timeout", "evicted", "flush", "reuse"};
     return reason >= 0 && reason < (int)VG_ARRAY_LEN(names) ? names[reason] : "unknown";
 }

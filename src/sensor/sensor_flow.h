@@ -86,6 +86,8 @@ enum vg_sensor_flow_end {
     VG_SENSOR_FLOW_END_TIMEOUT = 0, /* idle past its class's timeout (packet clock) */
     VG_SENSOR_FLOW_END_EVICTED,     /* the table was full; the longest idle flow made room */
     VG_SENSOR_FLOW_END_FLUSH,       /* vg_sensor_flow_table_flush (end of capture) */
+    VG_SENSOR_FLOW_END_REUSE,       /* a new SYN on a closing/closed TCP flow's 5-tuple: the old
+                                       connection ends and a new flow starts (port reuse) */
 };
 
 /* One flow. Fields are read-only for the caller except `user`. */
@@ -121,6 +123,7 @@ struct vg_sensor_flow_stats {
     uint64_t timed_out; /* ended by timeout */
     uint64_t evicted;   /* ended because the table was full */
     uint64_t flushed;   /* ended by flush */
+    uint64_t reused;    /* ended by a new connection on the same 5-tuple */
     uint64_t packets;   /* packets accounted */
 };
 
@@ -172,7 +175,7 @@ void vg_sensor_flow_table_flush(struct vg_sensor_flow_table *t);
 void vg_sensor_flow_table_stats(const struct vg_sensor_flow_table *t,
                                 struct vg_sensor_flow_stats *out);
 
-/* Names for records: "none", "syn_sent", ... and "timeout", "evicted", "flush". */
+/* Names for records: "none", "syn_sent", ... and "timeout", "evicted", "flush", "reuse". */
 const char *vg_sensor_flow_tcp_state_name(int state);
 const char *vg_sensor_flow_end_name(int reason);
 

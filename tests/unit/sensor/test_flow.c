@@ -10,7 +10,7 @@
 #define SEC 1000000000LL
 
 struct ended {
-    int n[3];
+    int n[4];
     int total;
     uint16_t last_sport;
     uint64_t last_pkts[2];
@@ -130,6 +130,36 @@ VG_TEST(tcp_handshake_and_close)
     pkt(t, key4(1, 1, 2, 2, 17), SEC + 11 * SEC, 1, 0, 0, NULL);
     CHECK_EQ_INT(e.n[VG_SENSOR_FLOW_END_TIMEOUT], 1);
     CHECK_EQ_INT(e.last_state, VG_SENSOR_TCP_CLOSED);
+    vg_sensor_flow_table_flush(t);
+    vg_sensor_flow_table_destroy(t);
+}
+
+/* A client reusing the 5-tuple of a closed connection gets a new flow (port reuse). */
+VG_TEST(tcp_port_reuse_starts_a_new_flow)
+{
+    struct ended e = {0};
+    struct vg_sensor_flow_table *t = NULL;
+    CHECK_EQ_INT(vg_sensor_flow_table_create(NULL, on_end, &e, &t), VG_OK);
+    struct vg_flow_key c2s = key4(0x0a000001, 50001, 0x0a000002, 80, 6), s2c = rev(c2s);
+    struct vg_sensor_flow *f = pkt(t, c2s, SEC, 60, 0, VG_SENSOR_TCP_SYN, NULL);
+    pkt(t, s2c, SEC + 1, 60, 0, VG_SENSOR_TCP_SYN | VG_SENSOR_TCP_ACK, NULL);
+    pkt(t, c2s, SEC + 2, 52, 0, VG_SENSOR_TCP_ACK, NULL);
+    /* a SYN retransmitted on an open connection is not a new connection */
+    CHECK(pkt(t, c2s, SEC + 3, 60, 0, VG_SENSOR_TCP_SYN, NULL) == f);
+    pkt(t, c2s, SEC + 4, 52, 0, VG_SENSOR_TCP_FIN | VG_SENSOR_TCP_ACK, NULL);
+    pkt(t, s2c, SEC + 5, 52, 0, VG_SENSOR_TCP_FIN | VG_SENSOR_TCP_ACK, NULL);
+    CHECK_EQ_INT(e.n[VG_SENSOR_FLOW_END_REUSE], 0);
+    struct vg_sensor_flow *g = pkt(t, c2s, SEC + 6, 60, 0, VG_SENSOR_TCP_SYN, NULL);
+    CHECK_EQ_INT(e.n[VG_SENSOR_FLOW_END_REUSE], 1);
+    CHECK_EQ_INT(e.last_state, VG_SENSOR_TCP_CLOSED);
+    CHECK_EQ_INT(g->tcp_state, VG_SENSOR_TCP_SYN_SENT);
+    CHECK_EQ_INT(g->pkts[0], 1);
+    struct vg_sensor_flow_stats st;
+    vg_sensor_flow_table_stats(t, &st);
+    CHECK_EQ_INT(st.created, 2);
+    CHECK_EQ_INT(st.reused, 1);
+    CHECK_EQ_INT(st.active, 1);
+    CHECK_STR(vg_sensor_flow_end_name(VG_SENSOR_FLOW_END_REUSE), "reuse");
     vg_sensor_flow_table_flush(t);
     vg_sensor_flow_table_destroy(t);
 }
