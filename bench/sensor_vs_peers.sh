@@ -32,8 +32,8 @@ measure() { # name cmd...
     local name=$1; shift
     local out; out=$(bash "$TIMEIT" "$RUNS" 1 "$@")
     echo "== $name"; echo "$out"
-    MED[$name]=$(echo "$out" | awk '/wall s/{print $5}')
-    CPU[$name]=$(echo "$out" | awk '/cpu s/{print $5}')
+    MED[$name]=$(echo "$out" | awk '/wall s/{print $6}')
+    CPU[$name]=$(echo "$out" | awk '/cpu s/{print $6}')
 }
 rate() { awk -v p="$PKTS" -v b="$BYTES" -v w="$1" -v c="$2" 'BEGIN{printf "%9.0f packets/s  %6.2f Gbit/s wall  %6.2f Gbit/s per CPU-second", p/w, b*8/w/1e9, b*8/c/1e9}'; }
 
