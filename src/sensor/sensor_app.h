@@ -12,8 +12,9 @@
  * Records follow Suricata's EVE JSON (version 8 layout) so existing tools and the
  * suricata-verify checks read them: the engine writes the common header
  *   {"timestamp":"2016-01-01T12:00:00.123456+0000","flow_id":N,"pcap_cnt":N,
- *    "event_type":"dns","src_ip":"…","src_port":N,"dest_ip":"…","dest_port":N,"proto":"UDP",
- *    ["tx_id":N,] ["app_proto":"…",]
+ *    "event_type":"dns",["vlan":[N,…],]"src_ip":"…","src_port":N,"dest_ip":"…","dest_port":N,
+ *    "proto":"UDP",["tx_id":N,] ["app_proto":"…",] ["community_id":"1:…",]
+ *    ["ether":{"src_mac":"…","dest_mac":"…"},] (ether with cfg.log_ether)
  * and the parser appends its own members ("dns":{…}) before vg_sensor_rec_end closes the object.
  */
 #ifndef VG_SENSOR_APP_H
@@ -34,10 +35,10 @@ struct vg_sensor_engine;
 /* What the engine tells a parser about the bytes it hands over. */
 struct vg_sensor_app_ctx {
     struct vg_sensor_engine *eng;
-    struct vg_sensor_flow *flow;  /* key oriented client -> server */
-    enum vg_sensor_flow_dir dir;  /* direction of the data being handed over */
-    int64_t ts_ns;                /* time of the packet that carried (or completed) the data */
-    uint64_t pcap_cnt;            /* 1-based number of that packet in the capture */
+    struct vg_sensor_flow *flow;     /* key oriented client -> server */
+    enum vg_sensor_flow_dir dir;     /* direction of the data being handed over */
+    int64_t ts_ns;                   /* time of the packet that carried (or completed) the data */
+    uint64_t pcap_cnt;               /* 1-based number of that packet in the capture */
     const struct vg_sensor_pkt *pkt; /* that packet (NULL at flow end / flush) */
 };
 
@@ -49,13 +50,23 @@ enum vg_sensor_rec_dir {
 };
 
 /* Returns of a parser's data callback. */
-#define VG_SENSOR_APP_OK     0 /* consumed; keep feeding */
-#define VG_SENSOR_APP_DONE   1 /* nothing more to parse on this flow (stop feeding, no error) */
-#define VG_SENSOR_APP_ERROR  2 /* the bytes are not this protocol/malformed beyond recovery:
-                                  the engine writes an `anomaly` record (type applayer) once and
-                                  stops feeding the flow */
-/* TLS takes over (SMTP STARTTLS, FTP AUTH TLS, HTTP CONNECT/Upgrade): the engine switches the
- * flow's parser to "tls" for the bytes that follow. */
+#define VG_SENSOR_APP_OK   0 /* consumed; keep feeding */
+#define VG_SENSOR_APP_DONE 1 /* nothing more to parse on this flow (stop feeding, no error) */
+#define VG_SENSOR_APP_ERROR                                                                        \
+    2 /* the bytes are not this protocol/malformed beyond recovery:                                \
+         the engine writes an `anomaly` record (type applayer) once and                            \
+         stops feeding the flow */
+/*
+ * The protocol changes (SMTP STARTTLS, FTP AUTH TLS, HTTP CONNECT 2xx), TLS expected. The
+ * engine calls the parser's end() (log what is pending) and frees its state, then detects the
+ * protocol again on the bytes that follow (the unconsumed rest of this call first, see
+ * vg_sensor_app_upgrade_at; then either
+ * direction), asking TLS's probe first and then every parser (the old one included, with a
+ * fresh state: plain HTTP inside a CONNECT tunnel is logged as new http transactions, tx_id
+ * from 0). The flow's app_proto_orig is the old parser; a TLS record reads it through
+ * vg_sensor_app_from_proto(). When no parser recognises the bytes, app_proto stays the old
+ * name and nothing more is parsed.
+ */
 #define VG_SENSOR_APP_UPGRADE_TLS 3
 
 /*
@@ -92,6 +103,39 @@ extern const struct vg_sensor_app_proto vg_sensor_proto_dns_udp, vg_sensor_proto
     vg_sensor_proto_dhcp, vg_sensor_proto_http, vg_sensor_proto_tls, vg_sensor_proto_ssh,
     vg_sensor_proto_smtp, vg_sensor_proto_ftp;
 
+/* Before returning VG_SENSOR_APP_UPGRADE_TLS from data(p, n): only p[0..used) were consumed;
+ * the engine hands p[used..n) to the detection that follows. Without this call, all n were
+ * consumed. No effect outside a data call. */
+void vg_sensor_app_upgrade_at(struct vg_sensor_app_ctx *c, size_t used);
+
+/* The protocol that upgraded this flow to the current parser ("smtp", "ftp", "http", …), or
+ * NULL when the flow did not change protocol. For tls.from_proto. */
+const char *vg_sensor_app_from_proto(const struct vg_sensor_app_ctx *c);
+
+/* The flow's server (server true) or client endpoint, oriented as records show them: *addr
+ * (4 or 16 bytes, borrowed from the flow), *family VG_SENSOR_FLOW_AF_*, *port. */
+void vg_sensor_app_endpoint(const struct vg_sensor_app_ctx *c, bool server, const uint8_t **addr,
+                            uint8_t *family, uint16_t *port);
+
+/*
+ * A dynamic channel is coming (FTP data, …): the next flow to server_addr:port (family
+ * VG_SENSOR_FLOW_AF_*; addr 4 or 16 bytes) within VG_SENSOR_EXPECT_TTL of now (2 minutes) is
+ * labelled app_proto `proto` (e.g. "ftp-data", copied, at most 15 bytes) and not probed; its
+ * flow record carries that app_proto. At most VG_SENSOR_EXPECT_MAX (64) wait per engine (the
+ * oldest is replaced). Registering the same endpoint again refreshes it. Returns VG_OK.
+ */
+int vg_sensor_expect(struct vg_sensor_app_ctx *c, uint8_t family, const uint8_t *server_addr,
+                     uint16_t port, const char *proto);
+/*
+ * What the latest channel this flow expected will carry: command ("RETR", "STOR", …) and
+ * file name (borrowed, truncated to 256 bytes). When the channel ends, the engine writes one
+ * record of event_type "<proto with '-' as '_'>" (Suricata's `ftp_data`):
+ *   {…,"app_proto":"ftp-data","ftp_data":{"filename":"…","command":"RETR"}}
+ * Works whether the channel's flow already started or not. No effect without an expectation.
+ */
+void vg_sensor_expect_file(struct vg_sensor_app_ctx *c, const char *command, const char *file,
+                           size_t file_len);
+
 /* ------------------------------------------------------------------ records */
 
 /*
@@ -104,6 +148,18 @@ struct vg_sbuf *vg_sensor_rec_begin(struct vg_sensor_app_ctx *c, const char *eve
                                     enum vg_sensor_rec_dir dir, int64_t tx_id);
 /* Close the record ('}' and newline) and hand it to the sink. */
 void vg_sensor_rec_end(struct vg_sensor_app_ctx *c);
+
+/*
+ * An application-layer anomaly of the flow in c (Suricata layout, counted in the engine's
+ * anomalies whether written or not; written when cfg.log_anomaly):
+ *   {…,"event_type":"anomaly",…,["tx_id":N,]"app_proto":"ftp","anomaly":{"app_proto":"ftp",
+ *    "type":"applayer","event":"<event>","layer":"<layer>"}}
+ * layer: "proto_parser" (a parser's finding) or "proto_detect"; event: the parser's event
+ * name as Suricata spells it (e.g. "request_command_too_long", "INVALID_REPLY"). tx_id < 0
+ * omits it. Must not be called while a record is open.
+ */
+void vg_sensor_rec_anomaly(struct vg_sensor_app_ctx *c, const char *layer, const char *event,
+                           int64_t tx_id);
 
 /* JSON helpers for record members (s gets the literal, quoted and escaped where needed). */
 void vg_sensor_json_kstr(struct vg_sbuf *s, const char *key, const char *v, size_t n);
@@ -135,13 +191,13 @@ void vg_sensor_note_auth(struct vg_sensor_app_ctx *c, const char *proto, bool su
 
 /* What the TLS parser learnt about the server certificate. */
 struct vg_sensor_cert_facts {
-    const char *sni;      /* client's server name or NULL */
-    const char *subject;  /* "C=US, O=…, CN=…" */
+    const char *sni;     /* client's server name or NULL */
+    const char *subject; /* "C=US, O=…, CN=…" */
     const char *issuer;
-    int64_t not_before;   /* Unix seconds */
+    int64_t not_before; /* Unix seconds */
     int64_t not_after;
-    bool self_signed;     /* issuer == subject and the signature verifies with its own key */
-    bool name_matches;    /* sni matches CN or a subjectAltName (true when no SNI) */
+    bool self_signed;  /* issuer == subject and the signature verifies with its own key */
+    bool name_matches; /* sni matches CN or a subjectAltName (true when no SNI) */
 };
 void vg_sensor_note_cert(struct vg_sensor_app_ctx *c, const struct vg_sensor_cert_facts *f);
 
@@ -152,12 +208,15 @@ typedef void (*vg_sensor_sink_fn)(void *ctx, const char *line, size_t len);
 
 struct vg_sensor_engine_config {
     struct vg_sensor_flow_config flow; /* zeroed fields: defaults */
-    size_t stream_max_per_flow;  /* out-of-order bytes buffered per flow direction (default 1 MiB) */
-    size_t stream_max_total;     /* all flows of the engine (default 256 MiB) */
-    bool log_flow;               /* `flow` records (default on in vg_sensor_engine_config_default) */
-    bool log_anomaly;            /* `anomaly` records */
-    bool detect;                 /* run the network detections */
-    uint32_t worker;             /* worker index, for flow ids */
+    size_t stream_max_per_flow; /* out-of-order bytes buffered per flow direction (default 1 MiB) */
+    size_t stream_max_total;    /* all flows of the engine (default 256 MiB) */
+    bool log_flow;              /* `flow` records (default on in vg_sensor_engine_config_default) */
+    bool log_anomaly;           /* `anomaly` records */
+    bool detect;                /* run the network detections */
+    uint32_t worker;            /* worker index, for flow ids */
+    bool log_ether;             /* "ether":{"src_mac","dest_mac"} in record headers (off) */
+    uint16_t community_id_seed; /* Community ID v1 seed (default 0; Suricata's
+                                   community-id-seed) */
 };
 
 void vg_sensor_engine_config_default(struct vg_sensor_engine_config *cfg);
@@ -168,6 +227,8 @@ struct vg_sensor_engine_stats {
     uint64_t tcp_segments, tcp_reassembled_bytes, tcp_gaps, tcp_ooo_dropped, tcp_memcap_hits;
     uint64_t app_records, app_errors, alerts;
     struct vg_sensor_flow_stats flows;
+    uint64_t app_upgrades; /* protocol changes (VG_SENSOR_APP_UPGRADE_TLS) */
+    uint64_t expect_hits;  /* flows labelled by an expectation (vg_sensor_expect) */
 };
 
 int vg_sensor_engine_create(const struct vg_sensor_engine_config *cfg, vg_sensor_sink_fn sink,

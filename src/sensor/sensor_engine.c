@@ -36,8 +36,10 @@ void vg_sensor_engine_config_default(struct vg_sensor_engine_config *cfg)
 /* ---------------------------------------------------------------- protocol table */
 
 /* The parsers, in the order they are asked when several claim a flow. */
+extern const struct vg_sensor_app_proto vg_sensor_proto_http2;
 static const struct vg_sensor_app_proto *const default_protos[] = {
     &vg_sensor_proto_dns_udp, &vg_sensor_proto_dhcp, &vg_sensor_proto_dns_tcp,
+    &vg_sensor_proto_http2, /* before http: it claims h2c upgrade requests */
     &vg_sensor_proto_http,    &vg_sensor_proto_tls,  &vg_sensor_proto_ssh,
     &vg_sensor_proto_smtp,    &vg_sensor_proto_ftp,
 };
@@ -82,7 +84,8 @@ static void fstate_release(struct vg_sensor_engine *e, struct vg_sensor_fstate *
 }
 
 static struct vg_sensor_fstate *fstate_new(struct vg_sensor_engine *e,
-                                           const struct vg_sensor_flow *f)
+                                           const struct vg_sensor_flow *f,
+                                           const struct vg_sensor_pkt *pkt)
 {
     struct vg_sensor_fstate *fs = vg_calloc(1, sizeof(*fs));
     if (!fs) {
@@ -97,16 +100,41 @@ static struct vg_sensor_fstate *fstate_new(struct vg_sensor_engine *e,
     }
     fs->is_tcp = f->key.proto == 6;
     fs->first_dir = 0xff;
+    fs->vlan_count = pkt->vlan_count <= VG_SENSOR_MAX_VLAN ? pkt->vlan_count : VG_SENSOR_MAX_VLAN;
+    memcpy(fs->vlan, pkt->vlan, sizeof(fs->vlan[0]) * fs->vlan_count);
     return fs;
 }
 
 /* ---------------------------------------------------------------- application layer */
 
+/*
+ * Ports where another protocol shares a parser's wire format: that parser's content probe is
+ * not asked there unless the port is one of its own (over UDP, NBNS 137, mDNS 5353 and LLMNR
+ * 5355 speak the DNS format but are not DNS; Suricata does not log them as dns either).
+ */
+static const struct {
+    const char *name;
+    uint8_t ipproto;
+    uint16_t port;
+} foreign_ports[] = {{"dns", 17, 137}, {"dns", 17, 5353}, {"dns", 17, 5355}};
+
+static bool proto_foreign_port(const struct vg_sensor_app_proto *p, const struct vg_flow_key *k)
+{
+    for (size_t i = 0; i < sizeof(foreign_ports) / sizeof(foreign_ports[0]); i++) {
+        if (k->proto == foreign_ports[i].ipproto &&
+            (k->sport == foreign_ports[i].port || k->dport == foreign_ports[i].port) &&
+            strcmp(p->name, foreign_ports[i].name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void app_activate(struct vg_sensor_engine *e, struct vg_sensor_fstate *fs,
                          const struct vg_sensor_app_proto *p)
 {
-    (void)e;
     fs->app = p;
+    fs->prefer = NULL;
     fs->app_state = p->state_new ? p->state_new() : NULL;
     fs->appst = (p->state_new && !fs->app_state) ? VG_SENSOR_APPST_ERROR : VG_SENSOR_APPST_ACTIVE;
     if (fs->appst == VG_SENSOR_APPST_ERROR) {
@@ -114,24 +142,48 @@ static void app_activate(struct vg_sensor_engine *e, struct vg_sensor_fstate *fs
     }
 }
 
-/* Switch the flow to TLS (STARTTLS, AUTH TLS, CONNECT): the old parser's state goes. */
-static void app_upgrade_tls(struct vg_sensor_engine *e, struct vg_sensor_fstate *fs)
+static const struct vg_sensor_app_proto *tls_proto(const struct vg_sensor_engine *e)
 {
     size_t n;
     const struct vg_sensor_app_proto *const *tab = proto_table(e, &n);
-    const struct vg_sensor_app_proto *tls = &vg_sensor_proto_tls;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(tab[i]->name, "tls") == 0) {
-            tls = tab[i];
+        if (tab[i]->ipproto == 6 && strcmp(tab[i]->name, "tls") == 0) {
+            return tab[i];
         }
     }
-    if (fs->app->state_free && fs->app_state) {
-        fs->app->state_free(fs->app_state);
+    return &vg_sensor_proto_tls;
+}
+
+/*
+ * The parser announced a protocol change (STARTTLS, AUTH TLS, CONNECT): it logs what is
+ * pending (end), its state goes, and the flow is detected again from the next bytes with
+ * TLS asked first (see VG_SENSOR_APP_UPGRADE_TLS).
+ */
+static void app_upgrade(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs)
+{
+    struct vg_sensor_engine *e = c->eng;
+    const struct vg_sensor_app_proto *old = fs->app;
+    e->st.app_upgrades++;
+    if (old->end) {
+        enum vg_sensor_flow_dir saved = c->dir;
+        old->end(c, fs->app_state);
+        c->dir = saved;
+    }
+    if (old->state_free && fs->app_state) {
+        old->state_free(fs->app_state);
     }
     fs->app_state = NULL;
-    fs->app_orig = fs->app;
-    app_activate(e, fs, tls);
+    fs->app_orig = old;
+    fs->app = NULL;
+    fs->appst = VG_SENSOR_APPST_PROBING;
+    fs->prefer = tls_proto(e);
+    fs->probe_done[0] = fs->probe_done[1] = 0;
+    fs->first_dir = 0xff;
 }
+
+static void app_bytes(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, const uint8_t *p,
+                      size_t n);
+static void app_gap(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, size_t n);
 
 /* Hand bytes to the active parser and act on its answer. */
 static void app_feed(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, const uint8_t *p,
@@ -140,6 +192,7 @@ static void app_feed(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, c
     if (fs->appst != VG_SENSOR_APPST_ACTIVE || n == 0) {
         return;
     }
+    c->eng->upgrade_used = SIZE_MAX;
     int r = fs->app->data(c, fs->app_state, p, n);
     switch (r) {
     case VG_SENSOR_APP_OK:
@@ -147,9 +200,18 @@ static void app_feed(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, c
     case VG_SENSOR_APP_DONE:
         fs->appst = VG_SENSOR_APPST_DONE;
         break;
-    case VG_SENSOR_APP_UPGRADE_TLS:
-        app_upgrade_tls(c->eng, fs);
+    case VG_SENSOR_APP_UPGRADE_TLS: {
+        size_t used = c->eng->upgrade_used < n ? c->eng->upgrade_used : n;
+        if (!fs->is_tcp) {
+            fs->appst = VG_SENSOR_APPST_DONE;
+            break;
+        }
+        app_upgrade(c, fs);
+        if (used < n) {
+            app_bytes(c, fs, p + used, n - used);
+        }
         break;
+    }
     default:
         c->eng->st.app_errors++;
         vg_sensor_eve_anomaly(c, "applayer", "APPLAYER_PARSER_ERROR", 1);
@@ -159,24 +221,37 @@ static void app_feed(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, c
 }
 
 /*
- * Ask the candidate parsers about the first bytes of a direction: port-hinted ones first,
- * then the others; the first "yes" wins (content over port). *wait says some asked for more;
- * *fallback is the first port-hinted parser that did not say no.
+ * Ask the candidate parsers about the first bytes of a direction: the preferred one (after an
+ * upgrade) first, then port-hinted ones, then the others (content probes, except on ports of
+ * another protocol sharing the format); the first "yes" wins (content over port). *wait says
+ * some asked for more; *fallback is the first preferred or port-hinted parser that did not
+ * say no.
  */
-static const struct vg_sensor_app_proto *app_choose(const struct vg_sensor_engine *e,
-                                                    const struct vg_sensor_flow *f,
-                                                    const uint8_t *p, size_t n,
-                                                    enum vg_sensor_flow_dir d, bool *wait,
-                                                    const struct vg_sensor_app_proto **fallback)
+static const struct vg_sensor_app_proto *
+app_choose(const struct vg_sensor_engine *e, const struct vg_sensor_flow *f,
+           const struct vg_sensor_app_proto *prefer, const uint8_t *p, size_t n,
+           enum vg_sensor_flow_dir d, bool *wait, const struct vg_sensor_app_proto **fallback)
 {
     size_t np;
     const struct vg_sensor_app_proto *const *tab = proto_table(e, &np);
     *wait = false;
     *fallback = NULL;
+    if (prefer && prefer->probe) {
+        int r = prefer->probe(p, n, d);
+        if (r == 1) {
+            return prefer;
+        }
+        if (r < 0) {
+            *wait = true;
+            *fallback = prefer;
+        }
+    }
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < np; i++) {
             const struct vg_sensor_app_proto *a = tab[i];
-            if (a->ipproto != f->key.proto || proto_port_match(a, &f->key) != (pass == 0)) {
+            if (a == prefer || a->ipproto != f->key.proto ||
+                proto_port_match(a, &f->key) != (pass == 0) ||
+                (pass == 1 && proto_foreign_port(a, &f->key))) {
                 continue;
             }
             int r = a->probe ? a->probe(p, n, d) : (pass == 0 ? 1 : 0);
@@ -219,21 +294,31 @@ static void app_gap_to_parser(struct vg_sensor_app_ctx *c, struct vg_sensor_fsta
     }
 }
 
-/* Feed a direction's leading gap, kept bytes and later loss to the new parser. */
+/*
+ * Feed a direction's leading gap, kept bytes and later loss to the new parser. The buffer is
+ * detached first: a parser that upgrades during the replay sends what follows to a new
+ * detection, which keeps its own bytes.
+ */
 static void probe_replay(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, int d)
 {
-    enum vg_sensor_flow_dir saved = c->dir;
-    c->dir = (enum vg_sensor_flow_dir)d;
-    app_gap_to_parser(c, fs, fs->probe_lead[d]);
-    if (fs->probe_len[d]) {
-        app_feed(c, fs, fs->probe_buf[d], fs->probe_len[d]);
-    }
-    app_gap_to_parser(c, fs, fs->probe_lost[d]);
-    c->dir = saved;
-    vg_free(fs->probe_buf[d]);
+    uint8_t *buf = fs->probe_buf[d];
+    size_t len = fs->probe_len[d], lead = fs->probe_lead[d], lost = fs->probe_lost[d];
     fs->probe_buf[d] = NULL;
     fs->probe_len[d] = 0;
     fs->probe_lost[d] = fs->probe_lead[d] = 0;
+    enum vg_sensor_flow_dir saved = c->dir;
+    c->dir = (enum vg_sensor_flow_dir)d;
+    if (lead) {
+        app_gap(c, fs, lead);
+    }
+    if (len) {
+        app_bytes(c, fs, buf, len);
+    }
+    if (lost) {
+        app_gap(c, fs, lost);
+    }
+    c->dir = saved;
+    vg_free(buf);
 }
 
 /* A parser was chosen: replay what both directions kept, in arrival order. */
@@ -267,8 +352,8 @@ static void probe_decide(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *f
     bool wait;
     const struct vg_sensor_app_proto *fb;
     const struct vg_sensor_app_proto *a =
-        app_choose(c->eng, c->flow, fs->probe_buf[d], fs->probe_len[d], (enum vg_sensor_flow_dir)d,
-                   &wait, &fb);
+        app_choose(c->eng, c->flow, fs->prefer, fs->probe_buf[d], fs->probe_len[d],
+                   (enum vg_sensor_flow_dir)d, &wait, &fb);
     if (!a && wait && !final && fs->probe_len[d] < PROBE_MAX && !fs->probe_lost[d]) {
         return;
     }
@@ -285,7 +370,12 @@ static void probe_decide(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *f
     }
 }
 
-/* TCP bytes while the protocol is unknown. */
+/*
+ * TCP bytes while the protocol is unknown. The probes see the direction's kept bytes plus
+ * these (or these alone when nothing is kept: no copy); once a parser is chosen, the kept
+ * bytes are replayed and these are handed over whole, so a segment larger than the probe
+ * buffer loses nothing.
+ */
 static void app_probe_tcp(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs,
                           const uint8_t *p, size_t n)
 {
@@ -293,12 +383,51 @@ static void app_probe_tcp(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *
     if (fs->first_dir == 0xff) {
         fs->first_dir = (uint8_t)d;
     }
-    if (!probe_keep(fs, d, p, n)) {
+    if (fs->probe_done[d]) {
+        if (!probe_keep(fs, d, p, n)) {
+            app_give_up(fs);
+        }
+        return;
+    }
+    uint16_t before = fs->probe_len[d];
+    size_t lost_before = fs->probe_lost[d];
+    bool held = before > 0 || lost_before > 0;
+    const uint8_t *q = p;
+    size_t qn = n;
+    if (held) {
+        if (!probe_keep(fs, d, p, n)) {
+            app_give_up(fs);
+            return;
+        }
+        q = fs->probe_buf[d];
+        qn = fs->probe_len[d];
+    }
+    bool wait, final = qn >= PROBE_MAX || fs->probe_lost[d];
+    const struct vg_sensor_app_proto *fb;
+    const struct vg_sensor_app_proto *a =
+        app_choose(c->eng, c->flow, fs->prefer, q, qn, (enum vg_sensor_flow_dir)d, &wait, &fb);
+    if (!a && wait && final) {
+        a = fb;
+    }
+    if (a) {
+        /* The buffer may hold the head of p: drop it, p goes whole after the replay. */
+        fs->probe_len[d] = before;
+        fs->probe_lost[d] = lost_before;
+        app_start_tcp(c, fs, a);
+        c->dir = (enum vg_sensor_flow_dir)d;
+        app_bytes(c, fs, p, n);
+        return;
+    }
+    if (!held && !probe_keep(fs, d, p, n)) {
         app_give_up(fs);
         return;
     }
-    if (!fs->probe_done[d]) {
-        probe_decide(c, fs, d, false);
+    if (wait && !final) {
+        return;
+    }
+    fs->probe_done[d] = 1;
+    if (fs->probe_done[!d]) {
+        app_give_up(fs);
     }
 }
 
@@ -308,7 +437,8 @@ static void app_probe_udp(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *
 {
     bool wait;
     const struct vg_sensor_app_proto *fb;
-    const struct vg_sensor_app_proto *a = app_choose(c->eng, c->flow, p, n, c->dir, &wait, &fb);
+    const struct vg_sensor_app_proto *a =
+        app_choose(c->eng, c->flow, NULL, p, n, c->dir, &wait, &fb);
     if (a) {
         app_activate(c->eng, fs, a);
         app_feed(c, fs, p, n);
@@ -320,11 +450,10 @@ static void app_probe_udp(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *
     }
 }
 
-void vg_sensor_engine_app_data(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs,
-                               const uint8_t *p, size_t n)
+/* In-order TCP bytes of c->dir: to the detection while probing, else to the parser. */
+static void app_bytes(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, const uint8_t *p,
+                      size_t n)
 {
-    c->eng->st.tcp_reassembled_bytes += n;
-    fs->had_data = true;
     if (fs->appst == VG_SENSOR_APPST_PROBING) {
         app_probe_tcp(c, fs, p, n);
         return;
@@ -332,9 +461,17 @@ void vg_sensor_engine_app_data(struct vg_sensor_app_ctx *c, struct vg_sensor_fst
     app_feed(c, fs, p, n);
 }
 
-void vg_sensor_engine_app_gap(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, size_t n)
+void vg_sensor_engine_app_data(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs,
+                               const uint8_t *p, size_t n)
 {
-    c->eng->st.tcp_gaps++;
+    c->eng->st.tcp_reassembled_bytes += n;
+    fs->had_data = true;
+    app_bytes(c, fs, p, n);
+}
+
+/* n bytes of c->dir lost: while probing, decide now (what follows is not contiguous). */
+static void app_gap(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, size_t n)
+{
     int d = (int)c->dir;
     if (fs->appst == VG_SENSOR_APPST_PROBING) {
         if (!fs->probe_len[d] && !fs->probe_lost[d]) {
@@ -342,7 +479,7 @@ void vg_sensor_engine_app_gap(struct vg_sensor_app_ctx *c, struct vg_sensor_fsta
             return;
         }
         if (!fs->probe_done[d]) {
-            probe_decide(c, fs, d, true); /* what follows is not contiguous: decide now */
+            probe_decide(c, fs, d, true);
         }
         if (fs->appst == VG_SENSOR_APPST_PROBING) {
             fs->probe_lost[d] += n;
@@ -350,6 +487,12 @@ void vg_sensor_engine_app_gap(struct vg_sensor_app_ctx *c, struct vg_sensor_fsta
         }
     }
     app_gap_to_parser(c, fs, n);
+}
+
+void vg_sensor_engine_app_gap(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs, size_t n)
+{
+    c->eng->st.tcp_gaps++;
+    app_gap(c, fs, n);
 }
 
 /* At flow end a flow still probing gets its port-hinted parser if the bytes did not rule it
@@ -396,6 +539,7 @@ static const char *flow_reason_name(enum vg_sensor_flow_end why)
 {
     switch (why) {
     case VG_SENSOR_FLOW_END_TIMEOUT:
+    case VG_SENSOR_FLOW_END_REUSE: /* Suricata times the old connection out too */
         return "timeout";
     case VG_SENSOR_FLOW_END_EVICTED:
         return "forced";
@@ -430,14 +574,17 @@ static void flow_rec_tcp(struct vg_sbuf *s, const struct vg_sensor_flow *f,
 
 static void flow_rec_app(struct vg_sbuf *s, const struct vg_sensor_fstate *fs)
 {
+    const char *name = vg_sensor_expect_label(fs);
     if (fs->app) {
-        vg_sensor_json_kstr(s, "app_proto", fs->app->name, strlen(fs->app->name));
-        if (fs->app_orig) {
-            vg_sensor_json_kstr(s, "app_proto_orig", fs->app_orig->name,
-                                strlen(fs->app_orig->name));
-        }
-    } else if (fs->had_data) {
-        vg_sensor_json_kstr(s, "app_proto", "failed", 6);
+        name = fs->app->name;
+    } else if (!name && (fs->had_data || fs->app_orig)) {
+        name = "failed";
+    }
+    if (name) {
+        vg_sensor_json_kstr(s, "app_proto", name, strlen(name));
+    }
+    if (fs->app_orig) {
+        vg_sensor_json_kstr(s, "app_proto_orig", fs->app_orig->name, strlen(fs->app_orig->name));
     }
 }
 
@@ -479,6 +626,9 @@ static void flow_record(struct vg_sensor_app_ctx *c, const struct vg_sensor_fsta
     const char *r = flow_reason_name(why);
     vg_sensor_json_kstr(s, "reason", r, strlen(r));
     vg_sensor_json_kbool(s, "alerted", fs->alerted);
+    if (fs->tx_cnt) {
+        vg_sensor_json_kint(s, "tx_cnt", (int64_t)fs->tx_cnt);
+    }
     vg_sbuf_addc(s, '}');
     if (f->key.proto == 6) {
         flow_rec_tcp(s, f, fs);
@@ -511,9 +661,13 @@ static void flow_ended(void *ctx, struct vg_sensor_flow *flow, enum vg_sensor_fl
     if (e->det) {
         vg_sensor_detect_flow_end(e->det, &c);
     }
+    if (fs->exp) {
+        vg_sensor_expect_flow_end(&c, fs);
+    }
     if (e->cfg.log_flow) {
         flow_record(&c, fs, why);
     }
+    vg_sensor_expect_release(fs);
     fstate_release(e, fs);
     vg_free(fs);
     flow->user = NULL;
@@ -702,11 +856,18 @@ static void packet_flow(struct vg_sensor_engine *e, const struct vg_sensor_pkt *
     }
     struct vg_sensor_fstate *fs = f->user;
     if (!fs) {
-        fs = f->user = fstate_new(e, f);
+        fs = f->user = fstate_new(e, f, pkt);
         if (!fs) {
             return;
         }
         fs->swapped = l4ok && first_is_reply(e, f, pkt);
+        if (l4ok) {
+            vg_sensor_expect_match(e, f, fs);
+        }
+    }
+    if (e->frame_eth && !(fs->mac_seen & (1u << dir))) {
+        fs->mac_seen = (uint8_t)(fs->mac_seen | (1u << dir));
+        memcpy(fs->mac[dir], e->frame_eth, 12);
     }
     if (!l4ok) {
         return;
@@ -763,18 +924,24 @@ void vg_sensor_engine_frame(struct vg_sensor_engine *e, const struct vg_sensor_f
     if (ts > e->now_ns) {
         e->now_ns = ts;
     }
+    e->frame_eth = e->cfg.log_ether && f->linktype == VG_SENSOR_LINK_ETHERNET && f->caplen >= 14
+                       ? f->data
+                       : NULL;
     int rc = vg_sensor_decode(&pkt, f->linktype, f->data, f->caplen);
     if (rc != 0) {
         decode_anomalies(e, &pkt, ts);
     }
     if (pkt.ip_version == 0 || (rc != 0 && !pkt.l4 && !pkt.is_fragment)) {
+        e->frame_eth = NULL;
         return;
     }
     if (pkt.is_fragment) {
         packet_defrag(e, &pkt, ts, f->caplen);
+        e->frame_eth = NULL;
         return;
     }
     packet_flow(e, &pkt, ts, f->caplen);
+    e->frame_eth = NULL;
 }
 
 void vg_sensor_engine_tick(struct vg_sensor_engine *e, int64_t now_ns)

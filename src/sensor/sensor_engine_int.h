@@ -44,6 +44,38 @@ struct vg_sensor_fstate {
     size_t probe_lost[2];              /* bytes of a direction lost after the kept ones */
     uint8_t *probe_buf[2];             /* first bytes of each direction while probing (bounded) */
     struct vg_sensor_stream stream[2]; /* TCP, indexed by enum vg_sensor_flow_dir */
+    /* Re-detection after VG_SENSOR_APP_UPGRADE_TLS: the parser asked first (TLS). */
+    const struct vg_sensor_app_proto *prefer;
+    /* Record header (sensor_eve_hdr.c). */
+    uint16_t vlan[VG_SENSOR_MAX_VLAN]; /* VLAN ids of the flow's first packet, outermost first */
+    uint8_t vlan_count;
+    uint8_t mac_seen;   /* bit per key direction: mac[d] holds that direction's frame MACs */
+    bool cid_done;      /* cid computed */
+    char cid[32];       /* "1:<base64 SHA-1>" Community ID v1 */
+    uint8_t mac[2][12]; /* per key direction: destination then source MAC of its frames */
+    /* Expected dynamic channel (vg_sensor_expect): label and pending record. */
+    struct vg_sensor_expect_slot *exp;
+    uint64_t tx_cnt; /* transactions logged (highest record tx_id + 1), for flow.tx_cnt */
+};
+
+/* Expectations of dynamic channels (vg_sensor_expect), per engine. */
+#define VG_SENSOR_EXPECT_MAX   64
+#define VG_SENSOR_EXPECT_TTL   (120LL * 1000000000LL) /* pending expectation lifetime */
+#define VG_SENSOR_EXPECT_LABEL 16
+#define VG_SENSOR_EXPECT_CMD   8
+#define VG_SENSOR_EXPECT_FILE  256
+struct vg_sensor_expect_slot {
+    int64_t deadline_ns;    /* 0: free */
+    uint64_t seq;           /* registration order (latest wins for vg_sensor_expect_file) */
+    uint64_t owner_flow_id; /* control flow that asked */
+    uint8_t family;
+    uint8_t addr[16];
+    uint16_t port;
+    bool taken;                         /* a flow matched it (the slot then belongs to that flow) */
+    char label[VG_SENSOR_EXPECT_LABEL]; /* app_proto of the channel, e.g. "ftp-data" */
+    char cmd[VG_SENSOR_EXPECT_CMD];     /* "RETR", "STOR", … ("" unknown) */
+    char file[VG_SENSOR_EXPECT_FILE];
+    uint16_t file_len;
 };
 
 struct vg_sensor_engine {
@@ -62,6 +94,10 @@ struct vg_sensor_engine {
     size_t stream_total; /* out-of-order bytes buffered by all flows */
     const struct vg_sensor_app_proto *const *protos; /* candidate parsers */
     size_t nprotos;
+    size_t upgrade_used;      /* vg_sensor_app_upgrade_at during a data call (SIZE_MAX: all) */
+    const uint8_t *frame_eth; /* Ethernet header of the frame being processed (NULL: none) */
+    struct vg_sensor_expect_slot expect[VG_SENSOR_EXPECT_MAX];
+    uint64_t expect_seq;
 };
 
 /* Replace the candidate parsers (tests; tab is borrowed and must outlive the engine). */
@@ -72,6 +108,30 @@ void vg_sensor_engine_set_protos(struct vg_sensor_engine *e,
  * type "decode"/"stream"/"applayer"; event is the anomaly's name. */
 void vg_sensor_eve_anomaly(struct vg_sensor_app_ctx *c, const char *type, const char *event,
                            int layer_app);
+
+/* Header members after the addresses (sensor_eve_hdr.c). */
+/* Writes ,"vlan":[…] when the flow (or, without a flow, the packet) had VLAN tags; needs
+ * VG_SENSOR_EVE_VLAN_MAX bytes at p. Returns the end. */
+#define VG_SENSOR_EVE_VLAN_MAX (10 + VG_SENSOR_MAX_VLAN * 6)
+char *vg_sensor_eve_w_vlan(char *p, const struct vg_sensor_app_ctx *c);
+/* Appends "community_id" (flows) and "ether" (cfg.log_ether) to the open record. */
+void vg_sensor_eve_hdr_tail(struct vg_sensor_app_ctx *c, struct vg_sbuf *s, bool reversed);
+/* Community ID v1 of flow key k with seed into out ("1:" + 28 base64 characters + NUL). icmp_type/
+ * icmp_code: the first ICMP message of the flow (ICMP flows only). */
+void vg_sensor_community_id(const struct vg_flow_key *k, uint16_t seed, uint8_t icmp_type,
+                            uint8_t icmp_code, char out[32]);
+
+/* Expectations (sensor_expect.c). */
+/* A new flow: label it when an expectation waits for its server endpoint (appst DONE). */
+void vg_sensor_expect_match(struct vg_sensor_engine *e, struct vg_sensor_flow *f,
+                            struct vg_sensor_fstate *fs);
+/* The labelled flow ends: write its record (ftp_data) when the control flow said what it
+ * carried. */
+void vg_sensor_expect_flow_end(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs);
+/* Give the flow's slot back. */
+void vg_sensor_expect_release(struct vg_sensor_fstate *fs);
+/* The flow's expectation label ("ftp-data") or NULL. */
+const char *vg_sensor_expect_label(const struct vg_sensor_fstate *fs);
 
 /* Hand TCP payload bytes of c->dir, in order, to the flow's application layer. */
 void vg_sensor_engine_app_data(struct vg_sensor_app_ctx *c, struct vg_sensor_fstate *fs,

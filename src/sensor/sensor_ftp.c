@@ -8,10 +8,11 @@
  * of its own. 1xx replies keep the command open for the final reply.
  *
  * PORT/EPRT (active) and 227 PASV/229 EPSV replies (passive) give the data channel's port
- * (dynamic_port); the parser remembers the expected data endpoint in its state (the engine
- * has no hook to label ftp-data flows yet). USER/PASS report cleartext credentials and the
- * 230/530 outcome to the detection hooks. Commands in flight are a fixed ring allocated with
- * the flow state; lines are bounded (FTP_LINE_CAP), reply text per command too.
+ * (dynamic_port) and register the data channel with the engine (vg_sensor_expect: the flow is
+ * labelled "ftp-data"; RETR/STOR/APPE/STOU give the `ftp_data` record its command and file
+ * name). A 234 reply to AUTH returns VG_SENSOR_APP_UPGRADE_TLS. USER/PASS report cleartext
+ * credentials and the 230/530 outcome to the detection hooks. Commands in flight are a fixed ring
+ * allocated with the flow state; lines are bounded (FTP_LINE_CAP), reply text per command too.
  */
 #include <string.h>
 
@@ -48,6 +49,7 @@ struct ftp_state {
     uint16_t user_len;
     uint16_t data_port; /* last expected data channel port (0 none) */
     bool data_active;   /* the client listens (PORT/EPRT) */
+    bool upgrade;       /* 234 to AUTH: return VG_SENSOR_APP_UPGRADE_TLS */
     uint32_t anomalies;
     struct vg_sensor_line line[2];
     uint8_t lbuf[2][FTP_LINE_CAP];
@@ -223,7 +225,10 @@ static uint16_t port_from_ext(const char *s, size_t n)
     return 0;
 }
 
-static void note_port(struct ftp_state *st, struct ftp_tx *tx, uint16_t port, bool active)
+/* A data channel port: the engine labels the coming connection "ftp-data" (active: to the
+ * client's port; passive: to the server's). */
+static void note_port(struct vg_sensor_app_ctx *c, struct ftp_state *st, struct ftp_tx *tx,
+                      uint16_t port, bool active)
 {
     if (!port) {
         return;
@@ -231,6 +236,11 @@ static void note_port(struct ftp_state *st, struct ftp_tx *tx, uint16_t port, bo
     tx->dyn_port = port;
     st->data_port = port;
     st->data_active = active;
+    const uint8_t *addr;
+    uint8_t fam;
+    uint16_t ctl_port;
+    vg_sensor_app_endpoint(c, !active, &addr, &fam, &ctl_port);
+    vg_sensor_expect(c, fam, addr, port, "ftp-data");
 }
 
 /* A client command line. */
@@ -263,10 +273,16 @@ static void on_command(struct vg_sensor_app_ctx *c, struct ftp_state *st, const 
     }
     if (tx->cmd_len == 4 && memcmp(tx->cmd, "PORT", 4) == 0) {
         tx->has_mode = tx->active = true;
-        note_port(st, tx, port_from_tuple(tx->data, tx->data_len), true);
+        note_port(c, st, tx, port_from_tuple(tx->data, tx->data_len), true);
     } else if (tx->cmd_len == 4 && memcmp(tx->cmd, "EPRT", 4) == 0) {
         tx->has_mode = tx->active = true;
-        note_port(st, tx, port_from_ext(tx->data, tx->data_len), true);
+        note_port(c, st, tx, port_from_ext(tx->data, tx->data_len), true);
+    } else if (cmd_is(tx, "RETR") || cmd_is(tx, "STOR") || cmd_is(tx, "APPE") ||
+               cmd_is(tx, "STOU")) {
+        char cmd[FTP_CMD_MAX + 1];
+        memcpy(cmd, tx->cmd, tx->cmd_len);
+        cmd[tx->cmd_len] = '\0';
+        vg_sensor_expect_file(c, cmd, tx->data, tx->data_len);
     } else if (tx->cmd_len == 4 && memcmp(tx->cmd, "USER", 4) == 0) {
         st->user_len = (uint16_t)(tx->data_len < FTP_USER_MAX ? tx->data_len : FTP_USER_MAX);
         memcpy(st->user, tx->data, st->user_len);
@@ -329,9 +345,12 @@ static void on_final_reply(struct vg_sensor_app_ctx *c, struct ftp_state *st, st
     char txt[FTP_LINE_CAP];
     memcpy(txt, l, n);
     if (code == 227) {
-        note_port(st, tx, port_from_tuple(txt + 3, n - 3), false);
+        note_port(c, st, tx, port_from_tuple(txt + 3, n - 3), false);
     } else if (code == 229) {
-        note_port(st, tx, port_from_ext(txt + 3, n - 3), false);
+        note_port(c, st, tx, port_from_ext(txt + 3, n - 3), false);
+    }
+    if (code == 234 && cmd_is(tx, "AUTH")) {
+        st->upgrade = true; /* AUTH TLS accepted: TLS follows */
     }
     if (cmd_is(tx, "PASS") && (code == 230 || code == 530)) {
         vg_sensor_note_auth(c, "ftp", code == 230);
@@ -359,6 +378,7 @@ static int ftp_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, si
 {
     struct ftp_state *st = vst;
     int d = c->dir == VG_SENSOR_FLOW_TO_SERVER ? 0 : 1;
+    size_t total = n;
     while (n > 0) {
         size_t used, len;
         const uint8_t *l;
@@ -374,6 +394,11 @@ static int ftp_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, si
         }
         p += used;
         n -= used;
+        if (st->upgrade) {
+            st->upgrade = false;
+            vg_sensor_app_upgrade_at(c, total - n); /* the rest goes to the TLS detection */
+            return VG_SENSOR_APP_UPGRADE_TLS;
+        }
     }
     return VG_SENSOR_APP_OK;
 }

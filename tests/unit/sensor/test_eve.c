@@ -1,7 +1,9 @@
 /*
  * test_eve.c — the sensor's EVE record writer (sensor_eve.c): timestamps, address text as
  * Suricata writes it, the JSON member helpers (comma rule, escaping), the common record
- * header (packet, flow and reverse orientation, tx_id, flow_id bounds) and anomaly records.
+ * header (packet, flow and reverse orientation, tx_id, flow_id bounds) and anomaly records;
+ * the per-flow header members (sensor_eve_hdr.c): Community ID v1 against the spec's vectors
+ * and a seeded one, every VLAN tag, "ether" only with log_ether, oriented like src/dest.
  */
 #include "sensor_fw_build.h"
 #include "vgtest.h"
@@ -180,4 +182,106 @@ VG_TEST(anomaly_record_for_bad_packet)
     CHECK_EQ_INT(st.decode_errors, 2);
     vg_sensor_engine_destroy(e);
     vg_sbuf_fini(&o.all);
+}
+
+/* ------------------------------------------------------------------ sensor_eve_hdr.c */
+
+static void key4(struct vg_flow_key *k, uint8_t proto, const uint8_t s[4], uint16_t sp,
+                 const uint8_t d[4], uint16_t dp)
+{
+    memset(k, 0, sizeof(*k));
+    k->family = VG_SENSOR_FLOW_AF_INET;
+    k->proto = proto;
+    memcpy(k->src, s, 4);
+    memcpy(k->dst, d, 4);
+    k->sport = sp;
+    k->dport = dp;
+}
+
+VG_TEST(community_id_v1_vectors)
+{
+    struct vg_flow_key k;
+    char out[32];
+    static const uint8_t a[4] = {128, 232, 110, 120}, b[4] = {66, 35, 250, 204};
+    key4(&k, 6, a, 34855, b, 80); /* the spec's TCP example, either direction */
+    vg_sensor_community_id(&k, 0, 0, 0, out);
+    CHECK_STR(out, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    key4(&k, 6, b, 80, a, 34855);
+    vg_sensor_community_id(&k, 0, 0, 0, out);
+    CHECK_STR(out, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    static const uint8_t h[4] = {192, 168, 0, 89}, g[4] = {192, 168, 0, 1};
+    key4(&k, 1, h, 0, g, 0); /* ICMP echo request: type 8 pairs with 0 */
+    vg_sensor_community_id(&k, 0, 8, 0, out);
+    CHECK_STR(out, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+    static const uint8_t c4[4] = {172, 26, 0, 39}, s4[4] = {172, 217, 14, 206};
+    key4(&k, 6, c4, 35958, s4, 443); /* suricata-verify community-id-ipv4, seed 7 */
+    vg_sensor_community_id(&k, 7, 0, 0, out);
+    CHECK_STR(out, "1:IwiTNfuO7aCaamMijl+7/X9uLx0=");
+}
+
+/* Ethernet frame with VLAN tags around an IPv4 UDP datagram. */
+static size_t eth_vlan_udp(uint8_t *b, const uint8_t dst[6], const uint8_t src[6],
+                           const uint16_t *vlans, size_t nv, uint32_t sip, uint16_t sp,
+                           uint32_t dip, uint16_t dp)
+{
+    memcpy(b, dst, 6);
+    memcpy(b + 6, src, 6);
+    size_t o = 12;
+    for (size_t i = 0; i < nv; i++) {
+        b[o] = 0x81;
+        b[o + 1] = 0x00;
+        b[o + 2] = (uint8_t)(vlans[i] >> 8);
+        b[o + 3] = (uint8_t)vlans[i];
+        o += 4;
+    }
+    b[o] = 0x08;
+    b[o + 1] = 0x00;
+    o += 2;
+    return o + fw_udp4(b + o, sip, sp, dip, dp, "hi", 2);
+}
+
+static size_t run_vlan_ether(bool log_ether, struct fw_out *o)
+{
+    struct vg_sensor_engine_config cfg;
+    vg_sensor_engine_config_default(&cfg);
+    cfg.detect = false;
+    cfg.log_ether = log_ether;
+    struct vg_sensor_engine *e = NULL;
+    if (vg_sensor_engine_create(&cfg, fw_sink, o, &e) != VG_OK) {
+        return 0;
+    }
+    static const uint8_t cm[6] = {0x02, 0, 0, 0, 0, 0xc1}, sm[6] = {0x02, 0, 0, 0, 0, 0x5e};
+    static const uint16_t v[2] = {100, 3136};
+    uint8_t b[128];
+    /* the reply comes first (from the DNS port): the flow is logged from the client */
+    size_t n = eth_vlan_udp(b, cm, sm, v, 2, 0x0a000002, 53, 0x0a000001, 40000);
+    struct vg_sensor_frame f = {.data = b,
+                                .caplen = (uint32_t)n,
+                                .origlen = (uint32_t)n,
+                                .ts_ns = (uint64_t)FW_SEC,
+                                .linktype = VG_SENSOR_LINK_ETHERNET};
+    vg_sensor_engine_frame(e, &f, 1);
+    vg_sensor_engine_flush(e);
+    vg_sensor_engine_destroy(e);
+    return (size_t)o->lines;
+}
+
+VG_TEST(vlan_list_and_ether_when_configured)
+{
+    struct fw_out o = {0};
+    CHECK(run_vlan_ether(true, &o) >= 1);
+    CHECK_EQ_INT(fw_count(&o, "\"event_type\":\"flow\",\"vlan\":[100,3136],\"src_ip\":"
+                              "\"10.0.0.1\",\"src_port\":40000"),
+                 1);
+    /* src is the client: its MAC is the reply's destination */
+    CHECK_EQ_INT(
+        fw_count(
+            &o, "\"ether\":{\"src_mac\":\"02:00:00:00:00:c1\",\"dest_mac\":\"02:00:00:00:00:5e\"}"),
+        1);
+    vg_sbuf_fini(&o.all);
+    struct fw_out o2 = {0};
+    CHECK(run_vlan_ether(false, &o2) >= 1);
+    CHECK_EQ_INT(fw_count(&o2, "\"ether\""), 0);
+    CHECK_EQ_INT(fw_count(&o2, "\"vlan\":[100,3136]"), 1);
+    vg_sbuf_fini(&o2.all);
 }
