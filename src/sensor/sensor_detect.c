@@ -254,10 +254,14 @@ struct suppr_ent {
     int64_t fired_ns;
 };
 
+/* Longest string whose entropy is measured (a DNS name without its trailing dot). */
+#define DET_ENTROPY_MAX 256
+
 struct vg_sensor_detect {
     uint64_t seed;
     struct det_tab scan, sweep, brute, auth, beacon, tunnel, dga, exfil, suppr;
     uint64_t alerts, suppressed;
+    double xlog2x[DET_ENTROPY_MAX + 1]; /* c * log2(c): entropy without a log per character */
 };
 
 /* Prototype for the tests until sensor_detect.h carries a stats call. */
@@ -326,32 +330,32 @@ static bool window_keep(int64_t *win, int64_t t, int64_t len)
 
 /* ------------------------------------------------------------------ keys */
 
-struct det_key {
-    uint8_t kind, family, proto, pad;
-    uint16_t port;
-    uint16_t pad2;
-    uint8_t a[16];
-    uint8_t b[16];
-    uint64_t extra;
-};
-
+/*
+ * The seeded hash of a detection key: the fields of struct det_key folded word by word
+ * through the 64-bit finaliser (cheaper than hashing the padded struct as bytes; the seed
+ * keeps the table placement unpredictable).
+ */
 static uint64_t key_hash(const struct vg_sensor_detect *d, int kind, const struct vg_flow_key *fk,
                          const uint8_t *a, const uint8_t *b, uint16_t port, uint64_t extra)
 {
-    struct det_key k;
-    memset(&k, 0, sizeof(k));
-    k.kind = (uint8_t)kind;
-    k.family = fk->family;
-    k.proto = fk->proto;
-    k.port = port;
+    uint64_t w[4] = {0, 0, 0, 0};
+    uint64_t h = d->seed ^ ((uint64_t)(uint8_t)kind << 40 | (uint64_t)fk->family << 32 |
+                            (uint64_t)fk->proto << 16 | port | (uint64_t)(a != NULL) << 48 |
+                            (uint64_t)(b != NULL) << 49);
+    size_t nw = 0;
     if (a) {
-        memcpy(k.a, a, 16);
+        memcpy(w, a, 16);
+        nw = 2;
     }
     if (b) {
-        memcpy(k.b, b, 16);
+        memcpy(w + nw, b, 16);
+        nw += 2;
     }
-    k.extra = extra;
-    return vg_hash64(&k, sizeof(k), d->seed);
+    h = vg_hash_mix(h);
+    for (size_t i = 0; i < nw; i++) {
+        h = vg_hash_mix(h ^ w[i]);
+    }
+    return vg_hash_mix(h ^ extra);
 }
 
 static uint64_t str_hash(const char *s, size_t n)
@@ -444,6 +448,9 @@ int vg_sensor_detect_create(struct vg_sensor_detect **out)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     d->seed = vg_hash_mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uintptr_t)d);
+    for (size_t i = 1; i <= DET_ENTROPY_MAX; i++) {
+        d->xlog2x[i] = (double)i * log2((double)i);
+    }
     int rc = tab_init(&d->scan, sizeof(struct scan_ent), DET_CAP);
     rc = rc ? rc : tab_init(&d->sweep, sizeof(struct sweep_ent), DET_CAP);
     rc = rc ? rc : tab_init(&d->brute, sizeof(struct brute_ent), DET_CAP);
@@ -777,11 +784,16 @@ void vg_sensor_detect_flow_end(struct vg_sensor_detect *d, struct vg_sensor_app_
 
 /* ------------------------------------------------------------------ DNS lexical measures */
 
-/* Shannon entropy (bits per character) of s[0..n), case-folded. */
-static double str_entropy(const char *s, size_t n)
+/*
+ * Shannon entropy (bits per character) of s[0..n), case-folded:
+ *   H = -sum p log2 p = log2 m - (1/m) sum c log2 c
+ * with the c log2 c terms from the detector's table (one log2 per string, not per symbol).
+ */
+static double str_entropy(const struct vg_sensor_detect *d, const char *s, size_t n)
 {
     uint16_t cnt[64] = {0};
     size_t m = 0;
+    n = n < DET_ENTROPY_MAX ? n : DET_ENTROPY_MAX;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '.') {
@@ -797,14 +809,12 @@ static double str_entropy(const char *s, size_t n)
     if (m == 0) {
         return 0;
     }
-    double h = 0;
+    double sum = 0;
     for (size_t i = 0; i < 64; i++) {
-        if (cnt[i]) {
-            double p = (double)cnt[i] / (double)m;
-            h -= p * log2(p);
-        }
+        sum += d->xlog2x[cnt[i]]; /* xlog2x[0] and [1] are 0 */
     }
-    return h;
+    double h = log2((double)m) - sum / (double)m;
+    return h > 0 ? h : 0; /* a single symbol: exactly 0, never -0.000 */
 }
 
 /* A lower-cased, bounded copy of a query name without its trailing dot, and its parts. */
@@ -829,38 +839,78 @@ static bool is_sld_suffix(const char *p, size_t n)
     return false;
 }
 
+/* The dots of a name being folded: the first 128 positions, the longest label so far. */
+struct name_dots {
+    size_t at[128], n;
+    size_t start, maxl; /* where the current label starts; longest finished label */
+};
+
+static void name_dot(struct name_dots *d, size_t i)
+{
+    d->maxl = i - d->start > d->maxl ? i - d->start : d->maxl;
+    d->start = i + 1;
+    if (d->n < VG_ARRAY_LEN(d->at)) {
+        d->at[d->n++] = i;
+    }
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Lower-case q[i..i+8) into out[i..i+8) as one word (ASCII letters only) and note its dots. */
+static void name_fold8(char *out, const char *q, size_t i, struct name_dots *d)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t w;
+    memcpy(&w, q + i, 8);
+    uint64_t h7 = w & low7;                   /* lanes without their top bit: no carries */
+    uint64_t ge_a = h7 + ones * (0x80 - 'A'); /* top bit: lane >= 'A' */
+    uint64_t gt_z = h7 + ones * (0x7f - 'Z'); /* top bit: lane > 'Z' */
+    uint64_t upper = ge_a & ~gt_z & ~w & high;
+    w ^= upper >> 2; /* 0x80 >> 2 == 0x20: 'A' -> 'a' */
+    memcpy(out + i, &w, 8);
+    uint64_t t = w ^ (ones * '.');
+    uint64_t dots = ~(((t & low7) + low7) | t) & high; /* top bit: lane == '.' (exact) */
+    while (dots) {
+        name_dot(d, i + ((size_t)__builtin_ctzll(dots) >> 3));
+        dots &= dots - 1;
+    }
+}
+#endif
+
 static void dns_name_parse(struct dns_name *nm, const char *q, size_t n)
 {
     n = n < sizeof(nm->s) - 1 ? n : sizeof(nm->s) - 1;
     while (n > 0 && q[n - 1] == '.') {
         n--;
     }
-    size_t dots[128], nd = 0, run = 0;
-    nm->max_label = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = q[i];
-        nm->s[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+    struct name_dots nd; /* at[] is written before it is read: no 1 KiB clear per name */
+    nd.n = nd.start = nd.maxl = 0;
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; i + 8 <= n; i += 8) {
+        name_fold8(nm->s, q, i, &nd);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)q[i];
+        nm->s[i] = (char)((unsigned)(ch - 'A') < 26u ? ch | 0x20 : ch);
         if (ch == '.') {
-            if (nd < VG_ARRAY_LEN(dots)) {
-                dots[nd++] = i;
-            }
-            run = 0;
-        } else if (++run > nm->max_label) {
-            nm->max_label = run;
+            name_dot(&nd, i);
         }
     }
+    nm->max_label = n - nd.start > nd.maxl ? n - nd.start : nd.maxl;
     nm->s[n] = 0;
     nm->n = n;
     /* registered = last two labels, three when the middle one is a known second level under
      * a two-letter country code */
     size_t take = 2;
-    if (nd >= 2) {
-        size_t tld = dots[nd - 1] + 1, mid = dots[nd - 2] + 1;
-        if (n - tld == 2 && is_sld_suffix(nm->s + mid, dots[nd - 1] - mid)) {
+    if (nd.n >= 2) {
+        size_t tld = nd.at[nd.n - 1] + 1, mid = nd.at[nd.n - 2] + 1;
+        if (n - tld == 2 && is_sld_suffix(nm->s + mid, nd.at[nd.n - 1] - mid)) {
             take = 3;
         }
     }
-    nm->reg = nd >= take ? dots[nd - take] + 1 : 0;
+    nm->reg = nd.n >= take ? nd.at[nd.n - take] + 1 : 0;
     nm->lbl = nm->reg;
     const char *dot = memchr(nm->s + nm->reg, '.', n - nm->reg);
     nm->lbl_len = dot ? (size_t)(dot - (nm->s + nm->reg)) : n - nm->reg;
@@ -873,21 +923,24 @@ struct dga_measure {
     bool like;
 };
 
-static struct dga_measure dga_measure(const char *l, size_t n)
+static struct dga_measure dga_measure(const struct vg_sensor_detect *d, const char *l, size_t n)
 {
+    /* bit (c - 'a') set for the vowels a e i o u y */
+    const uint32_t vowel_bits =
+        (1u << 0) | (1u << 4) | (1u << 8) | (1u << 14) | (1u << 20) | (1u << 24);
     struct dga_measure m = {0};
     size_t vowels = 0, digits = 0, letters = 0, run = 0;
     for (size_t i = 0; i < n; i++) {
         char ch = l[i];
         bool letter = ch >= 'a' && ch <= 'z';
-        bool vowel = letter && strchr("aeiouy", ch) != NULL;
+        bool vowel = letter && ((vowel_bits >> (ch - 'a')) & 1u);
         letters += letter;
         vowels += vowel;
         digits += ch >= '0' && ch <= '9';
         run = letter && !vowel ? run + 1 : 0;
         m.cons_run = run > m.cons_run ? run : m.cons_run;
     }
-    m.entropy = str_entropy(l, n);
+    m.entropy = str_entropy(d, l, n);
     if (n < VG_DETECT_DGA_MIN_LEN) {
         return m;
     }
@@ -948,7 +1001,7 @@ static void tunnel_query(struct vg_sensor_detect *d, struct vg_sensor_app_ctx *c
     if (sub > 0 && bits_add(&e->seen, str_hash(nm->s, sub))) {
         e->unique++;
         e->sublen_sum += sub;
-        e->entropy_sum += str_entropy(nm->s, sub);
+        e->entropy_sum += str_entropy(d, nm->s, sub);
     }
     if (tunnel_fires(e) &&
         suppress_pass(d, key_hash(d, DET_TUNNEL, k, k->src, NULL, 0, dom ^ 1), t)) {
@@ -996,7 +1049,7 @@ static void dga_answer(struct vg_sensor_detect *d, struct vg_sensor_app_ctx *c,
         return;
     }
     e->nx_domains += bits_add(&e->nx, dom);
-    struct dga_measure m = dga_measure(nm->s + nm->lbl, nm->lbl_len);
+    struct dga_measure m = dga_measure(d, nm->s + nm->lbl, nm->lbl_len);
     if (!m.like || !bits_add(&e->seen, dom)) {
         return;
     }
@@ -1022,7 +1075,7 @@ void vg_sensor_note_dns(struct vg_sensor_app_ctx *c, const char *qname, size_t n
     }
     struct dns_name nm;
     dns_name_parse(&nm, qname, n);
-    if (nm.n == 0 || nm.s[0] == '_' || (nm.n > 5 && strcmp(nm.s + nm.n - 5, ".arpa") == 0)) {
+    if (nm.n == 0 || nm.s[0] == '_' || (nm.n > 5 && memcmp(nm.s + nm.n - 5, ".arpa", 5) == 0)) {
         return; /* service records and reverse lookups carry structured, not random, names */
     }
     if (rcode < 0) {

@@ -101,10 +101,26 @@ struct dns_msg {
     bool invalid_auth, invalid_add;
     struct dns_rr *rr;
     size_t nrr;
+    size_t nqn; /* questions [0, nqn) have their decoded name in the thread's tl_qn */
 };
 
 /* Per-thread scratch: the records of the message being logged. */
 static _Thread_local struct dns_rr tl_rr[DNS_MAX_RR];
+
+/*
+ * Per-thread scratch: the decoded names of the message's first questions, decoded once
+ * while parsing and reused by the query log, by answers whose owner name is a pointer to
+ * the question (the usual compression), and by the detection hook.
+ */
+#define DNS_QCACHE 4
+struct dns_qname {
+    size_t off, next; /* where the name starts and what follows it */
+    size_t len;
+    uint8_t flags; /* DNS_NF_* of this name alone */
+    int8_t plain;  /* txt needs no JSON escaping: 1 yes, 0 no, -1 not checked yet */
+    char txt[DNS_NAME_BUF];
+};
+static _Thread_local struct dns_qname tl_qn[DNS_QCACHE];
 
 /* Per-flow state. */
 struct dns_state {
@@ -116,8 +132,118 @@ struct dns_state {
 
 /* ---------------------------------------------------------------- byte helpers */
 
+/*
+ * Output fast path: the record buffer has room for most appends once it has grown, so the
+ * helpers below copy inline when it does and fall back to vg_sbuf_add (which grows it) when
+ * not. `sb_room` reserves n bytes and returns where to write them (NULL when memory fails);
+ * `sb_commit` sets the length from the write pointer and keeps the buffer NUL-terminated.
+ */
+static inline void sb_add(struct vg_sbuf *s, const void *p, size_t n)
+{
+    if (VG_LIKELY(s->len + n < s->cap)) {
+        memcpy(s->p + s->len, p, n);
+        s->len += n;
+        s->p[s->len] = '\0';
+        return;
+    }
+    vg_sbuf_add(s, p, n);
+}
+
+static inline void sb_addc(struct vg_sbuf *s, char c)
+{
+    if (VG_LIKELY(s->len + 1 < s->cap)) {
+        s->p[s->len++] = c;
+        s->p[s->len] = '\0';
+        return;
+    }
+    vg_sbuf_addc(s, c);
+}
+
+static inline char *sb_room(struct vg_sbuf *s, size_t n)
+{
+    if (VG_LIKELY(s->len + n < s->cap)) {
+        return s->p + s->len;
+    }
+    return vg_sbuf_reserve(s, n) == VG_OK ? s->p + s->len : NULL;
+}
+
+static inline void sb_commit(struct vg_sbuf *s, char *end)
+{
+    s->len = (size_t)(end - s->p);
+    s->p[s->len] = '\0';
+}
+
 /* Append a string literal (length known at compile time). */
-#define ADD_LIT(s, lit) vg_sbuf_add((s), (lit), sizeof(lit) - 1)
+#define ADD_LIT(s, lit) sb_add((s), (lit), sizeof(lit) - 1)
+
+/* Two decimal digits per step. */
+static const char dig2[201] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                              "34353637383940414243444546474849505152535455565758596061626364656667"
+                              "6869707172737475767778798081828384858687888990919293949596979899";
+
+#define U64_DIGITS 20
+
+/* Decimal digits of v >= 10 (2..20): from the bit length, then one comparison. */
+static inline unsigned u64_ndigits(uint64_t v)
+{
+    static const uint64_t p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+    unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+    return t + (v >= p10[t]);
+}
+
+/* v in decimal at p, written back to front two digits at a time (eight-digit blocks of large
+ * values in 32-bit arithmetic); returns the end. */
+static char *w_u64(char *p, uint64_t v)
+{
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    char *end = p + u64_ndigits(v), *o = end;
+    while (v >= 100000000) {
+        uint32_t lo = (uint32_t)(v % 100000000);
+        v /= 100000000;
+        for (int k = 0; k < 4; k++) {
+            uint32_t d = lo % 100 * 2;
+            lo /= 100;
+            *--o = dig2[d + 1];
+            *--o = dig2[d];
+        }
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        uint32_t d = w % 100 * 2;
+        w /= 100;
+        *--o = dig2[d + 1];
+        *--o = dig2[d];
+    }
+    if (w >= 10) {
+        *--o = dig2[w * 2 + 1];
+        *--o = dig2[w * 2];
+    } else {
+        *--o = (char)('0' + w);
+    }
+    return end;
+}
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -130,6 +256,24 @@ static uint32_t rd32(const uint8_t *p)
 }
 
 /* ---------------------------------------------------------------- names */
+
+/* Copy a label (n <= 63) with fixed-size moves, the last one overlapping: no memcpy call. */
+static inline void label_copy(char *d, const uint8_t *s, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(d + i, s + i, 8);
+        }
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            d[i] = (char)s[i];
+        }
+    }
+}
 
 /*
  * Decode the name at m[off], whose bytes before any pointer must lie below lim (the end of
@@ -163,7 +307,7 @@ static int dns_name_parse(const uint8_t *m, size_t n, size_t off, size_t lim, ch
                     if (len) {
                         out[len] = '.';
                     }
-                    memcpy(out + len + (len ? 1 : 0), m + pos + 1, b);
+                    label_copy(out + len + (len ? 1 : 0), m + pos + 1, b);
                 }
                 len += b + (len ? 1 : 0);
             }
@@ -272,15 +416,53 @@ static bool dns_store(struct dns_msg *mg, const struct dns_rr *rr)
     return true;
 }
 
+/*
+ * The cached question name that decoding off (bounded by lim) would give, or NULL: the
+ * question itself, or a pointer straight to it from elsewhere when that cannot change the
+ * outcome (the question's name raised no flag and is short enough that one more pointer
+ * stays far below the label limit). *next gets the offset after the name.
+ */
+static struct dns_qname *dns_qname_find(const struct dns_msg *mg, size_t off, size_t lim,
+                                        size_t *next)
+{
+    size_t target = SIZE_MAX;
+    if (off + 2 <= lim && (mg->p[off] & 0xC0) == 0xC0) {
+        target = ((size_t)(mg->p[off] & 0x3F) << 8) | mg->p[off + 1];
+    }
+    for (size_t i = 0; i < mg->nqn; i++) {
+        struct dns_qname *q = &tl_qn[i];
+        if (q->off == off && lim == mg->n) {
+            *next = q->next;
+            return q;
+        }
+        if (q->off == target && target != off && q->flags == 0 && q->len < 200) {
+            *next = off + 2;
+            return q;
+        }
+    }
+    return NULL;
+}
+
 /* Parse count questions from *pos. 0 or -1. */
 static int dns_parse_questions(struct dns_msg *mg, size_t *pos)
 {
     for (unsigned i = 0; i < mg->qd; i++) {
         struct dns_rr rr = {.name_off = (uint16_t)*pos};
-        size_t nx;
-        if (dns_name_parse(mg->p, mg->n, *pos, mg->n, NULL, NULL, &nx, &mg->name_flags) < 0 ||
+        struct dns_qname *q = i < DNS_QCACHE ? &tl_qn[i] : NULL;
+        size_t nx, len = 0;
+        uint8_t f = 0;
+        if (dns_name_parse(mg->p, mg->n, *pos, mg->n, q ? q->txt : NULL, &len, &nx, &f) < 0 ||
             nx + 4 > mg->n) {
             return -1;
+        }
+        mg->name_flags |= f;
+        if (q) {
+            q->off = *pos;
+            q->next = nx;
+            q->len = len;
+            q->flags = f;
+            q->plain = -1;
+            mg->nqn = i + 1;
         }
         rr.type = rd16(mg->p + nx);
         *pos = nx + 4;
@@ -297,7 +479,13 @@ static int dns_parse_section(struct dns_msg *mg, unsigned count, size_t *pos, si
     for (unsigned i = 0; i < count; i++) {
         struct dns_rr rr = {.name_off = (uint16_t)p};
         size_t nx;
-        if (dns_name_parse(mg->p, mg->n, p, mg->n, NULL, NULL, &nx, &nf) < 0 || nx + 10 > mg->n) {
+        const struct dns_qname *q = dns_qname_find(mg, p, mg->n, &nx); /* usually a pointer */
+        if (q) {
+            nf |= q->flags;
+        } else if (dns_name_parse(mg->p, mg->n, p, mg->n, NULL, NULL, &nx, &nf) < 0) {
+            goto fail;
+        }
+        if (nx + 10 > mg->n) {
             goto fail;
         }
         rr.type = rd16(mg->p + nx);
@@ -436,14 +624,68 @@ static bool utf8_valid(const uint8_t *p, size_t n)
     return true;
 }
 
+/* Bytes of the 8-byte word w that need escaping: control, '"', '\\', 0x7F, >= 0x80 (each
+ * lane's top bit; exact as to whether any lane is set). */
+static inline uint64_t json_unsafe8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7F);
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+    uint64_t z = ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d);
+    return (w | ctl | z) & high;
+}
+
+/* Does p[0..n) need no escaping at all (checked 16 bytes at a time)? */
+static bool json_plain(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, 8);
+        if (json_unsafe8(a) | json_unsafe8(b)) {
+            return false;
+        }
+    }
+    if (i + 8 <= n) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + n - 8, 8); /* the last 8 bytes, overlapping what was checked */
+        return !(json_unsafe8(a) | json_unsafe8(b));
+    }
+    if (n >= 8) {
+        uint64_t a;
+        memcpy(&a, p + n - 8, 8);
+        return !json_unsafe8(a);
+    }
+    for (; i < n; i++) {
+        uint8_t c = p[i];
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /*
  * p[0..n) as a quoted JSON string the way Suricata's set_string_from_bytes writes it: valid
- * UTF-8 as is (escaped); otherwise bytes >= 0x80 become the four characters "\xNN". Writes
- * straight into the buffer after one reservation of the worst case (6 bytes per input byte).
+ * UTF-8 as is (escaped); otherwise bytes >= 0x80 become the four characters "\xNN". plain
+ * (what json_plain says of p) selects the fast path: one memcpy. Otherwise writes straight into
+ * the buffer after one reservation of the worst case (6 bytes per input byte).
  */
-static void json_bytes(struct vg_sbuf *s, const uint8_t *p, size_t n)
+static void json_bytes_as(struct vg_sbuf *s, const uint8_t *p, size_t n, bool plain)
 {
     static const char hex[] = "0123456789abcdef";
+    if (plain) {
+        char *q = sb_room(s, n + 2);
+        if (q) {
+            *q = '"';
+            memcpy(q + 1, p, n);
+            q[n + 1] = '"';
+            sb_commit(s, q + n + 2);
+        }
+        return;
+    }
     if (vg_sbuf_reserve(s, 6 * n + 2) != VG_OK) {
         return;
     }
@@ -481,86 +723,129 @@ static void json_bytes(struct vg_sbuf *s, const uint8_t *p, size_t n)
     s->p[s->len] = '\0';
 }
 
+/* As json_bytes_as, checking first whether p[0..n) needs escaping. */
+static void json_bytes(struct vg_sbuf *s, const uint8_t *p, size_t n)
+{
+    json_bytes_as(s, p, n, json_plain(p, n));
+}
+
 static void put_u64(struct vg_sbuf *s, uint64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    vg_sbuf_add(s, tmp + i, sizeof(tmp) - i);
+    char *o = sb_room(s, U64_DIGITS);
+    if (o) {
+        sb_commit(s, w_u64(o, v));
+    }
 }
 
-/* ,"key":N (key is a trusted literal). */
-static void put_kuint(struct vg_sbuf *s, const char *key, uint64_t v)
+/* pre[0..pn) (a trusted prefix such as ,"ttl":) then N. */
+static void put_kraw(struct vg_sbuf *s, const char *pre, size_t pn, uint64_t v)
 {
-    vg_sbuf_addc(s, ',');
-    vg_sbuf_addc(s, '"');
-    vg_sbuf_adds(s, key);
-    vg_sbuf_add(s, "\":", 2);
-    put_u64(s, v);
+    char *o = sb_room(s, pn + U64_DIGITS);
+    if (o) {
+        memcpy(o, pre, pn);
+        sb_commit(s, w_u64(o + pn, v));
+    }
 }
 
-/* Record type name as Suricata 8 writes it (numeric when unknown). */
-static const char *dns_type_name(uint16_t t)
+/* ,"key":N (key is a string literal). */
+#define put_kuint(s, key, v) put_kraw((s), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (v))
+
+/* A name and its length. */
+struct dns_txt {
+    const char *s;
+    size_t n;
+};
+
+#define TXT(x)                                                                                     \
+    {                                                                                              \
+        x, sizeof(x) - 1                                                                           \
+    }
+
+/* Record type name as Suricata 8 writes it (NULL when unknown: numeric). */
+static struct dns_txt dns_type_name(uint16_t t)
 {
-    static const char *const low[] = {
-        NULL,       "A",     "NS",    "MD",     "MF",    "CNAME",   "SOA",        "MB",   "MG",
-        "MR",       "NULL",  "WKS",   "PTR",    "HINFO", "MINFO",   "MX",         "TXT",  "RP",
-        "AFSDB",    "X25",   "ISDN",  "RT",     "NSAP",  "NSAPPTR", "SIG",        "KEY",  "PX",
-        "GPOS",     "AAAA",  "LOC",   "NXT",    NULL,    NULL,      "SRV",        "ATMA", "NAPTR",
-        "KX",       "CERT",  "A6",    "DNAME",  NULL,    "OPT",     "APL",        "DS",   "SSHFP",
-        "IPSECKEY", "RRSIG", "NSEC",  "DNSKEY", "DHCID", "NSEC3",   "NSEC3PARAM", "TLSA", NULL,
-        NULL,       "HIP",   NULL,    NULL,     NULL,    "CDS",     "CDNSKEY",    NULL,   NULL,
-        NULL,       NULL,    "HTTPS",
+    static const struct dns_txt low[] = {
+        {NULL, 0},      TXT("A"),     TXT("NS"),    TXT("MD"),         TXT("MF"),    TXT("CNAME"),
+        TXT("SOA"),     TXT("MB"),    TXT("MG"),    TXT("MR"),         TXT("NULL"),  TXT("WKS"),
+        TXT("PTR"),     TXT("HINFO"), TXT("MINFO"), TXT("MX"),         TXT("TXT"),   TXT("RP"),
+        TXT("AFSDB"),   TXT("X25"),   TXT("ISDN"),  TXT("RT"),         TXT("NSAP"),  TXT("NSAPPTR"),
+        TXT("SIG"),     TXT("KEY"),   TXT("PX"),    TXT("GPOS"),       TXT("AAAA"),  TXT("LOC"),
+        TXT("NXT"),     {NULL, 0},    {NULL, 0},    TXT("SRV"),        TXT("ATMA"),  TXT("NAPTR"),
+        TXT("KX"),      TXT("CERT"),  TXT("A6"),    TXT("DNAME"),      {NULL, 0},    TXT("OPT"),
+        TXT("APL"),     TXT("DS"),    TXT("SSHFP"), TXT("IPSECKEY"),   TXT("RRSIG"), TXT("NSEC"),
+        TXT("DNSKEY"),  TXT("DHCID"), TXT("NSEC3"), TXT("NSEC3PARAM"), TXT("TLSA"),  {NULL, 0},
+        {NULL, 0},      TXT("HIP"),   {NULL, 0},    {NULL, 0},         {NULL, 0},    TXT("CDS"),
+        TXT("CDNSKEY"), {NULL, 0},    {NULL, 0},    {NULL, 0},         {NULL, 0},    TXT("HTTPS"),
     };
+    static const struct dns_txt none = {NULL, 0}, spf = TXT("SPF"), tkey = TXT("TKEY"),
+                                tsig = TXT("TSIG"), maila = TXT("MAILA"), any = TXT("ANY"),
+                                uri = TXT("URI");
     if (t < sizeof(low) / sizeof(low[0])) {
         return low[t];
     }
     switch (t) {
     case 99:
-        return "SPF";
+        return spf;
     case 249:
-        return "TKEY";
+        return tkey;
     case 250:
-        return "TSIG";
+        return tsig;
     case 254:
-        return "MAILA";
+        return maila;
     case 255:
-        return "ANY";
+        return any;
     case 256:
-        return "URI";
+        return uri;
     default:
-        return NULL;
+        return none;
     }
 }
 
 /* "rrtype" value (quoted). */
 static void put_type(struct vg_sbuf *s, uint16_t t)
 {
-    const char *nm = dns_type_name(t);
-    vg_sbuf_addc(s, '"');
-    if (nm) {
-        vg_sbuf_adds(s, nm);
-    } else {
-        put_u64(s, t);
+    struct dns_txt nm = dns_type_name(t);
+    char *o = sb_room(s, 2 + (nm.n > U64_DIGITS ? nm.n : U64_DIGITS));
+    if (!o) {
+        return;
     }
-    vg_sbuf_addc(s, '"');
+    *o++ = '"';
+    if (nm.s) {
+        memcpy(o, nm.s, nm.n);
+        o += nm.n;
+    } else {
+        o = w_u64(o, t);
+    }
+    *o++ = '"';
+    sb_commit(s, o);
 }
 
-static const char *dns_rcode_name(unsigned rc)
+static struct dns_txt dns_rcode_name(unsigned rc)
 {
-    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-                                        "NXRRSET", "NOTAUTH", "NOTZONE"};
-    return rc < sizeof(names) / sizeof(names[0]) ? names[rc] : NULL;
+    static const struct dns_txt names[] = {TXT("NOERROR"),  TXT("FORMERR"), TXT("SERVFAIL"),
+                                           TXT("NXDOMAIN"), TXT("NOTIMP"),  TXT("REFUSED"),
+                                           TXT("YXDOMAIN"), TXT("YXRRSET"), TXT("NXRRSET"),
+                                           TXT("NOTAUTH"),  TXT("NOTZONE")};
+    static const struct dns_txt none = {NULL, 0};
+    return rc < sizeof(names) / sizeof(names[0]) ? names[rc] : none;
 }
 
 /* Write the decoded name at off (bounded by lim) as a JSON string; returns its flags. */
 static uint8_t put_name(struct vg_sbuf *s, const struct dns_msg *mg, size_t off, size_t lim,
                         size_t *next)
 {
+    size_t qnx;
+    struct dns_qname *q = dns_qname_find(mg, off, lim, &qnx);
+    if (q) {
+        if (next) {
+            *next = qnx;
+        }
+        if (q->plain < 0) {
+            q->plain = json_plain((const uint8_t *)q->txt, q->len);
+        }
+        json_bytes_as(s, (const uint8_t *)q->txt, q->len, q->plain);
+        return q->flags;
+    }
     char buf[DNS_NAME_BUF];
     size_t len = 0, nx = off;
     uint8_t f = 0;
@@ -577,37 +862,46 @@ static uint8_t put_name(struct vg_sbuf *s, const struct dns_msg *mg, size_t off,
 /* IPv4 dotted, IPv6 as eight 4-digit groups, else "" (Suricata's dns_print_addr). */
 static void put_addr(struct vg_sbuf *s, const uint8_t *a, size_t n)
 {
-    char txt[46];
-    if (n == 4) {
-        vg_sensor_addr_str(txt, VG_SENSOR_FLOW_AF_INET, a);
-    } else if (n == 16) {
-        vg_sensor_addr_str(txt, VG_SENSOR_FLOW_AF_INET6, a);
-    } else {
-        txt[0] = '\0';
+    char *o = sb_room(s, 48);
+    if (!o) {
+        return;
     }
-    vg_sbuf_addc(s, '"');
-    vg_sbuf_adds(s, txt);
-    vg_sbuf_addc(s, '"');
+    *o++ = '"';
+    if (n == 4) {
+        vg_sensor_addr_str(o, VG_SENSOR_FLOW_AF_INET, a);
+    } else if (n == 16) {
+        vg_sensor_addr_str(o, VG_SENSOR_FLOW_AF_INET6, a);
+    } else {
+        *o = '\0';
+    }
+    o += strlen(o);
+    *o++ = '"';
+    sb_commit(s, o);
 }
 
 static void put_hex(struct vg_sbuf *s, const uint8_t *p, size_t n, bool colons)
 {
     static const char hex[] = "0123456789abcdef";
-    vg_sbuf_addc(s, '"');
+    char *o = sb_room(s, 3 * n + 2);
+    if (!o) {
+        return;
+    }
+    *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         if (colons && i) {
-            vg_sbuf_addc(s, ':');
+            *o++ = ':';
         }
-        char h[2] = {hex[p[i] >> 4], hex[p[i] & 15]};
-        vg_sbuf_add(s, h, 2);
+        *o++ = hex[p[i] >> 4];
+        *o++ = hex[p[i] & 15];
     }
-    vg_sbuf_addc(s, '"');
+    *o++ = '"';
+    sb_commit(s, o);
 }
 
 static void put_soa(struct vg_sbuf *s, const struct dns_msg *mg, const struct dns_rr *rr)
 {
     size_t end = (size_t)rr->rd_off + rr->rd_len, nx;
-    vg_sbuf_add(s, "{\"mname\":", 9);
+    sb_add(s, "{\"mname\":", 9);
     uint8_t f = put_name(s, mg, rr->rd_off, end, &nx);
     if (f & DNS_NF_TRUNC) {
         ADD_LIT(s, ",\"mname_truncated\":true");
@@ -617,11 +911,13 @@ static void put_soa(struct vg_sbuf *s, const struct dns_msg *mg, const struct dn
     if (f & DNS_NF_TRUNC) {
         ADD_LIT(s, ",\"rname_truncated\":true");
     }
-    static const char *const keys[] = {"serial", "refresh", "retry", "expire", "minimum"};
+    static const struct dns_txt keys[] = {TXT(",\"serial\":"), TXT(",\"refresh\":"),
+                                          TXT(",\"retry\":"), TXT(",\"expire\":"),
+                                          TXT(",\"minimum\":")};
     for (size_t i = 0; i < 5; i++) {
-        put_kuint(s, keys[i], rd32(mg->p + nx + 4 * i));
+        put_kraw(s, keys[i].s, keys[i].n, rd32(mg->p + nx + 4 * i));
     }
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 static void put_sshfp(struct vg_sbuf *s, const struct dns_msg *mg, const struct dns_rr *rr)
@@ -631,19 +927,19 @@ static void put_sshfp(struct vg_sbuf *s, const struct dns_msg *mg, const struct 
     put_hex(s, r + 2, rr->rd_len - 2u, true);
     put_kuint(s, "algo", r[0]);
     put_kuint(s, "type", r[1]);
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 static void put_srv(struct vg_sbuf *s, const struct dns_msg *mg, const struct dns_rr *rr)
 {
     const uint8_t *r = mg->p + rr->rd_off;
-    vg_sbuf_add(s, "{\"priority\":", 12);
+    sb_add(s, "{\"priority\":", 12);
     put_u64(s, rd16(r));
     put_kuint(s, "weight", rd16(r + 2));
     put_kuint(s, "port", rd16(r + 4));
     ADD_LIT(s, ",\"name\":");
     put_name(s, mg, (size_t)rr->rd_off + 6, (size_t)rr->rd_off + rr->rd_len, NULL);
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 static void put_opt(struct vg_sbuf *s, const struct dns_msg *mg, const struct dns_rr *rr)
@@ -652,14 +948,14 @@ static void put_opt(struct vg_sbuf *s, const struct dns_msg *mg, const struct dn
     ADD_LIT(s, ",\"opt\":[");
     for (bool first = true; p + 4 <= end; first = false) {
         uint16_t len = rd16(mg->p + p + 2);
-        vg_sbuf_add(s, first ? "{\"code\":" : ",{\"code\":", first ? 8 : 9);
+        sb_add(s, first ? "{\"code\":" : ",{\"code\":", first ? 8 : 9);
         put_u64(s, rd16(mg->p + p));
         ADD_LIT(s, ",\"data\":");
         put_hex(s, mg->p + p + 4, len, false);
-        vg_sbuf_addc(s, '}');
+        sb_addc(s, '}');
         p += 4 + (size_t)len;
     }
-    vg_sbuf_addc(s, ']');
+    sb_addc(s, ']');
 }
 
 /* Is the rdata of this type a name (CNAME, MX, NS, PTR)? Returns its offset in the rdata. */
@@ -730,7 +1026,7 @@ static void put_rdata(struct vg_sbuf *s, const struct dns_msg *mg, const struct 
 static void put_rr(struct vg_sbuf *s, const struct dns_msg *mg, const struct dns_rr *rr, size_t txt,
                    bool *first)
 {
-    vg_sbuf_add(s, *first ? "{\"rrname\":" : ",{\"rrname\":", *first ? 10 : 11);
+    sb_add(s, *first ? "{\"rrname\":" : ",{\"rrname\":", *first ? 10 : 11);
     *first = false;
     uint8_t f = put_name(s, mg, rr->name_off, mg->n, NULL);
     if (f & DNS_NF_TRUNC) {
@@ -740,7 +1036,7 @@ static void put_rr(struct vg_sbuf *s, const struct dns_msg *mg, const struct dns
     put_type(s, rr->type);
     put_kuint(s, "ttl", rr->ttl);
     put_rdata(s, mg, rr, txt);
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 /* A record's entries: one per TXT string (none for an empty TXT), else one. */
@@ -765,8 +1061,8 @@ static bool dns_rr_empty_opt(const struct dns_rr *rr)
 }
 
 /* ,"key":[entries] for the records [from, from+count); nothing when no entry. */
-static void put_section(struct vg_sbuf *s, const char *key, const struct dns_msg *mg, size_t from,
-                        size_t count)
+static void put_section(struct vg_sbuf *s, struct dns_txt key, const struct dns_msg *mg,
+                        size_t from, size_t count)
 {
     bool first = true;
     for (size_t i = from; i < from + count; i++) {
@@ -775,14 +1071,12 @@ static void put_section(struct vg_sbuf *s, const char *key, const struct dns_msg
             continue;
         }
         if (first) {
-            ADD_LIT(s, ",\"");
-            vg_sbuf_adds(s, key);
-            vg_sbuf_add(s, "\":[", 3);
+            sb_add(s, key.s, key.n);
         }
         put_rr_all(s, mg, rr, &first);
     }
     if (!first) {
-        vg_sbuf_addc(s, ']');
+        sb_addc(s, ']');
     }
 }
 
@@ -801,13 +1095,13 @@ static void put_grouped_values(struct vg_sbuf *s, const struct dns_msg *mg, cons
     size_t end = (size_t)rr->rd_off + rr->rd_len;
     if (rr->type == DNS_T_TXT) {
         for (size_t p = rr->rd_off; p < end; p += 1 + (size_t)mg->p[p]) {
-            vg_sbuf_add(s, ",", *first ? 0 : 1);
+            sb_add(s, ",", *first ? 0 : 1);
             *first = false;
             json_bytes(s, mg->p + p + 1, mg->p[p]);
         }
         return;
     }
-    vg_sbuf_add(s, ",", *first ? 0 : 1);
+    sb_add(s, ",", *first ? 0 : 1);
     *first = false;
     int noff = dns_name_rdata(rr->type);
     if (noff >= 0) {
@@ -840,78 +1134,113 @@ static void put_grouped(struct vg_sbuf *s, const struct dns_msg *mg)
         if (seen || !dns_groupable(t)) {
             continue;
         }
-        vg_sbuf_add(s, ",", firstkey ? 0 : 1);
+        sb_add(s, ",", firstkey ? 0 : 1);
         firstkey = false;
         put_type(s, t);
-        vg_sbuf_add(s, ":[", 2);
+        sb_add(s, ":[", 2);
         bool first = true;
         for (size_t j = i; j < mg->nan; j++) {
             if (an[j].type == t) {
                 put_grouped_values(s, mg, &an[j], &first);
             }
         }
-        vg_sbuf_addc(s, ']');
+        sb_addc(s, ']');
     }
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
-/* ,"flags":"8180" and the set flag bits ("qr":true, …, "z":true). */
-static void put_flags(struct vg_sbuf *s, const struct dns_msg *mg)
+/* ,"flags":"8180" and the set flag bits ("qr":true, …, "z":true) for flags at o; returns the
+ * end (at most DNS_FLAGS_TXT bytes). */
+#define DNS_FLAGS_TXT (16 + 6 * 10)
+static char *w_flags(char *o, uint16_t flags)
 {
     static const char hex[] = "0123456789abcdef";
-    char fl[5];
-    size_t nfl = 0;
-    for (int sh = 12; sh >= 0; sh -= 4) {
-        unsigned d = (mg->flags >> sh) & 15;
-        if (d || nfl || sh == 0) {
-            fl[nfl++] = hex[d];
-        }
-    }
-    ADD_LIT(s, ",\"flags\":\"");
-    vg_sbuf_add(s, fl, nfl);
-    vg_sbuf_addc(s, '"');
     static const struct {
         uint16_t bit;
-        const char *txt;
-    } bits[] = {{0x8000, ",\"qr\":true"}, {0x0400, ",\"aa\":true"}, {0x0200, ",\"tc\":true"},
-                {0x0100, ",\"rd\":true"}, {0x0080, ",\"ra\":true"}, {0x0040, ",\"z\":true"}};
-    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
-        if (mg->flags & bits[i].bit) {
-            vg_sbuf_adds(s, bits[i].txt);
+        struct dns_txt txt;
+    } bits[] = {{0x8000, TXT(",\"qr\":true")}, {0x0400, TXT(",\"aa\":true")},
+                {0x0200, TXT(",\"tc\":true")}, {0x0100, TXT(",\"rd\":true")},
+                {0x0080, TXT(",\"ra\":true")}, {0x0040, TXT(",\"z\":true")}};
+    memcpy(o, ",\"flags\":\"", 10);
+    o += 10;
+    bool lead = true;
+    for (int sh = 12; sh >= 0; sh -= 4) {
+        unsigned d = (flags >> sh) & 15;
+        if (d || !lead || sh == 0) {
+            *o++ = hex[d];
+            lead = false;
         }
     }
+    *o++ = '"';
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        if (flags & bits[i].bit) {
+            memcpy(o, bits[i].txt.s, bits[i].txt.n);
+            o += bits[i].txt.n;
+        }
+    }
+    return o;
+}
+
+/* Per-thread text of the last flags seen for queries and for responses (a flow's messages
+ * mostly repeat the same flags). key is flags + 1, 0 when empty. */
+static _Thread_local struct {
+    uint32_t key;
+    size_t n;
+    char txt[DNS_FLAGS_TXT];
+} tl_flags[2];
+
+static void put_flags(struct vg_sbuf *s, const struct dns_msg *mg)
+{
+    uint16_t flags = mg->flags;
+    size_t slot = flags >> 15;
+    if (tl_flags[slot].key != (uint32_t)flags + 1) {
+        tl_flags[slot].n = (size_t)(w_flags(tl_flags[slot].txt, flags) - tl_flags[slot].txt);
+        tl_flags[slot].key = (uint32_t)flags + 1;
+    }
+    sb_add(s, tl_flags[slot].txt, tl_flags[slot].n);
 }
 
 /* ,"rcode":"NOERROR" (numeric text when unnamed). */
 static void put_rcode(struct vg_sbuf *s, const struct dns_msg *mg)
 {
-    const char *rc = dns_rcode_name(mg->flags & 0xF);
-    ADD_LIT(s, ",\"rcode\":\"");
-    if (rc) {
-        vg_sbuf_adds(s, rc);
-    } else {
-        put_u64(s, mg->flags & 0xF);
+    struct dns_txt rc = dns_rcode_name(mg->flags & 0xF);
+    char *o = sb_room(s, 11 + U64_DIGITS);
+    if (!o) {
+        return;
     }
-    vg_sbuf_addc(s, '"');
+    memcpy(o, ",\"rcode\":\"", 10);
+    o += 10;
+    if (rc.s) {
+        memcpy(o, rc.s, rc.n);
+        o += rc.n;
+    } else {
+        o = w_u64(o, mg->flags & 0xF);
+    }
+    *o++ = '"';
+    sb_commit(s, o);
 }
 
 /* ,"answers":[…],"grouped":{…},"authorities":[…],"additionals":[…] (each when present). */
 static void put_sections(struct vg_sbuf *s, const struct dns_msg *mg)
 {
     if (mg->nan) {
-        put_section(s, "answers", mg, mg->nq, mg->nan);
+        put_section(s, (struct dns_txt)TXT(",\"answers\":["), mg, mg->nq, mg->nan);
         put_grouped(s, mg);
     }
-    put_section(s, "authorities", mg, mg->nq + mg->nan, mg->nns);
-    put_section(s, "additionals", mg, mg->nq + mg->nan + mg->nns, mg->nar);
+    put_section(s, (struct dns_txt)TXT(",\"authorities\":["), mg, mg->nq + mg->nan, mg->nns);
+    put_section(s, (struct dns_txt)TXT(",\"additionals\":["), mg, mg->nq + mg->nan + mg->nns,
+                mg->nar);
 }
 
 /* ,"dns":{…} for the parsed message (version 3: one record per message). */
 static void dns_rec_write(struct vg_sbuf *s, const struct dns_msg *mg, bool is_request,
                           uint64_t tx_id)
 {
-    vg_sbuf_adds(s, is_request ? ",\"dns\":{\"version\":3,\"type\":\"request\""
-                               : ",\"dns\":{\"version\":3,\"type\":\"response\"");
+    if (is_request) {
+        ADD_LIT(s, ",\"dns\":{\"version\":3,\"type\":\"request\"");
+    } else {
+        ADD_LIT(s, ",\"dns\":{\"version\":3,\"type\":\"response\"");
+    }
     put_kuint(s, "tx_id", tx_id);
     put_kuint(s, "id", mg->id);
     put_flags(s, mg);
@@ -920,19 +1249,19 @@ static void dns_rec_write(struct vg_sbuf *s, const struct dns_msg *mg, bool is_r
     if (mg->nq) {
         ADD_LIT(s, ",\"queries\":[");
         for (size_t i = 0; i < mg->nq; i++) {
-            vg_sbuf_add(s, i ? ",{\"rrname\":" : "{\"rrname\":", i ? 11 : 10);
+            sb_add(s, i ? ",{\"rrname\":" : "{\"rrname\":", i ? 11 : 10);
             uint8_t f = put_name(s, mg, mg->rr[i].name_off, mg->n, NULL);
             ADD_LIT(s, ",\"rrtype\":");
             put_type(s, mg->rr[i].type);
             if (f & DNS_NF_TRUNC) {
                 ADD_LIT(s, ",\"rrname_truncated\":true");
             }
-            vg_sbuf_addc(s, '}');
+            sb_addc(s, '}');
         }
-        vg_sbuf_addc(s, ']');
+        sb_addc(s, ']');
     }
     put_sections(s, mg);
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 /* ,"rrname":"…"[,"rrname_truncated":true],"rrtype":"…" of question i (version 2). */
@@ -959,7 +1288,7 @@ static void dns_rec_write_v2_query(struct vg_sbuf *s, const struct dns_msg *mg, 
         ADD_LIT(s, ",\"z\":true");
     }
     put_kuint(s, "opcode", (mg->flags >> 11) & 0xF);
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 /* Version 2 response: one "answer" record naming the first question. */
@@ -972,7 +1301,7 @@ static void dns_rec_write_v2_answer(struct vg_sbuf *s, const struct dns_msg *mg)
     put_v2_question(s, mg, 0);
     put_rcode(s, mg);
     put_sections(s, mg);
-    vg_sbuf_addc(s, '}');
+    sb_addc(s, '}');
 }
 
 /*
@@ -1033,6 +1362,10 @@ static void dns_note_queries(struct vg_sensor_app_ctx *c, const struct dns_msg *
 {
     int rcode = is_request ? -1 : (int)(mg->flags & 0xF);
     for (size_t i = 0; i < mg->nq; i++) {
+        if (i < mg->nqn) {
+            vg_sensor_note_dns(c, tl_qn[i].txt, tl_qn[i].len, mg->rr[i].type, rcode);
+            continue;
+        }
         char buf[DNS_NAME_BUF];
         size_t len = 0, nx;
         uint8_t f = 0;

@@ -34,16 +34,71 @@ static inline void commit(struct vg_sbuf *s, char *p)
     s->p[s->len] = '\0';
 }
 
+/* "00".."99": two decimal digits per step. */
+static const char dig2[201] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                              "34353637383940414243444546474849505152535455565758596061626364656667"
+                              "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Decimal digits of v >= 10 (2..20): from the bit length, then one comparison. */
+static inline unsigned u64_ndigits(uint64_t v)
+{
+    static const uint64_t p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+    unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
+    return t + (v >= p10[t]);
+}
+
+/* v in decimal at p, written back to front two digits at a time (eight-digit blocks of large
+ * values in 32-bit arithmetic); returns the end. */
 static char *w_u64(char *p, uint64_t v)
 {
-    char tmp[U64_MAX_DIGITS];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(p, tmp + i, sizeof(tmp) - i);
-    return p + (sizeof(tmp) - i);
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    char *end = p + u64_ndigits(v), *o = end;
+    while (v >= 100000000) {
+        uint32_t lo = (uint32_t)(v % 100000000);
+        v /= 100000000;
+        for (int k = 0; k < 4; k++) {
+            uint32_t d = lo % 100 * 2;
+            lo /= 100;
+            *--o = dig2[d + 1];
+            *--o = dig2[d];
+        }
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        uint32_t d = w % 100 * 2;
+        w /= 100;
+        *--o = dig2[d + 1];
+        *--o = dig2[d];
+    }
+    if (w >= 10) {
+        *--o = dig2[w * 2 + 1];
+        *--o = dig2[w * 2];
+    } else {
+        *--o = (char)('0' + w);
+    }
+    return end;
 }
 
 static char *w_i64(char *p, int64_t v)
@@ -82,6 +137,77 @@ static void put_key(struct vg_sbuf *s, const char *key)
     commit(s, w_key(s, wend(s), key, kl));
 }
 
+/* ---------------------------------------------------------------- JSON string escaping */
+
+/*
+ * Most member values (host names, URIs, user agents, certificate names) need no escaping:
+ * the fast path checks 16 bytes at a time that no byte is a control character, '"', '\\',
+ * DEL or non-ASCII, then copies the value in one memcpy. Anything else goes through
+ * vg_sbuf_add_json_str (same output: it escapes what JSON requires and maps invalid UTF-8
+ * to U+FFFD; DEL and valid UTF-8 merely take the slow path).
+ */
+
+/* Top bit of each byte lane of w that needs a look (exact as to whether any is set). */
+static inline uint64_t json_unsafe8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7F);
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+    uint64_t z = ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d);
+    return (w | ctl | z) & high;
+}
+
+/* Does p[0..n) need no escaping at all? */
+static bool json_plain(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, 8);
+        if (json_unsafe8(a) | json_unsafe8(b)) {
+            return false;
+        }
+    }
+    if (i + 8 <= n) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + n - 8, 8); /* the last 8 bytes, overlapping what was checked */
+        return !(json_unsafe8(a) | json_unsafe8(b));
+    }
+    if (n >= 8) {
+        uint64_t a;
+        memcpy(&a, p + n - 8, 8);
+        return !json_unsafe8(a);
+    }
+    for (; i < n; i++) {
+        unsigned char c = p[i];
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* v[0..n) as a quoted JSON string (v may be NULL when n is 0). */
+static void put_json_str(struct vg_sbuf *s, const char *v, size_t n)
+{
+    if (!json_plain((const unsigned char *)v, n)) {
+        vg_sbuf_add_json_str(s, v, n);
+        return;
+    }
+    if (vg_sbuf_reserve(s, n + 2) != VG_OK) {
+        return;
+    }
+    char *p = wend(s);
+    *p = '"';
+    if (n) {
+        memcpy(p + 1, v, n);
+    }
+    p[n + 1] = '"';
+    commit(s, p + n + 2);
+}
+
 /* ---------------------------------------------------------------- JSON helpers (public) */
 
 /*
@@ -95,7 +221,7 @@ void vg_sensor_json_kstr(struct vg_sbuf *s, const char *key, const char *v, size
         vg_sbuf_add(s, "null", 4);
         return;
     }
-    vg_sbuf_add_json_str(s, v, n);
+    put_json_str(s, v, n);
 }
 
 /* "key":N with the same comma rule. */
@@ -185,7 +311,10 @@ static char *w_time(char *p, int64_t ts_ns)
     p[0] = '"';
     memcpy(p + 1, tcache_txt, 19);
     p[20] = '.';
-    put_digits(p + 21, (unsigned)(ns / 1000), 6);
+    unsigned us = (unsigned)(ns / 1000);
+    memcpy(p + 21, dig2 + us / 10000 * 2, 2);
+    memcpy(p + 23, dig2 + us / 100 % 100 * 2, 2);
+    memcpy(p + 25, dig2 + us % 100 * 2, 2);
     memcpy(p + 27, "+0000\"", 6);
     return p + 33;
 }
@@ -204,21 +333,41 @@ void vg_sensor_json_time(struct vg_sbuf *s, int64_t ts_ns)
  * lower-case hex digits ("2001:0db8:0000:…"), which is what suricata-verify checks compare
  * (not the RFC 5952 compressed form).
  */
-/* Writes the address text at p (at most 39 bytes, no NUL); returns the end. */
+/* "0." .. "255.": an IPv4 octet and its dot, stored in 4 bytes (no NUL). */
+static const char oct_dot[256][4] = {
+    "0.",   "1.",   "2.",   "3.",   "4.",   "5.",   "6.",   "7.",   "8.",   "9.",   "10.",  "11.",
+    "12.",  "13.",  "14.",  "15.",  "16.",  "17.",  "18.",  "19.",  "20.",  "21.",  "22.",  "23.",
+    "24.",  "25.",  "26.",  "27.",  "28.",  "29.",  "30.",  "31.",  "32.",  "33.",  "34.",  "35.",
+    "36.",  "37.",  "38.",  "39.",  "40.",  "41.",  "42.",  "43.",  "44.",  "45.",  "46.",  "47.",
+    "48.",  "49.",  "50.",  "51.",  "52.",  "53.",  "54.",  "55.",  "56.",  "57.",  "58.",  "59.",
+    "60.",  "61.",  "62.",  "63.",  "64.",  "65.",  "66.",  "67.",  "68.",  "69.",  "70.",  "71.",
+    "72.",  "73.",  "74.",  "75.",  "76.",  "77.",  "78.",  "79.",  "80.",  "81.",  "82.",  "83.",
+    "84.",  "85.",  "86.",  "87.",  "88.",  "89.",  "90.",  "91.",  "92.",  "93.",  "94.",  "95.",
+    "96.",  "97.",  "98.",  "99.",  "100.", "101.", "102.", "103.", "104.", "105.", "106.", "107.",
+    "108.", "109.", "110.", "111.", "112.", "113.", "114.", "115.", "116.", "117.", "118.", "119.",
+    "120.", "121.", "122.", "123.", "124.", "125.", "126.", "127.", "128.", "129.", "130.", "131.",
+    "132.", "133.", "134.", "135.", "136.", "137.", "138.", "139.", "140.", "141.", "142.", "143.",
+    "144.", "145.", "146.", "147.", "148.", "149.", "150.", "151.", "152.", "153.", "154.", "155.",
+    "156.", "157.", "158.", "159.", "160.", "161.", "162.", "163.", "164.", "165.", "166.", "167.",
+    "168.", "169.", "170.", "171.", "172.", "173.", "174.", "175.", "176.", "177.", "178.", "179.",
+    "180.", "181.", "182.", "183.", "184.", "185.", "186.", "187.", "188.", "189.", "190.", "191.",
+    "192.", "193.", "194.", "195.", "196.", "197.", "198.", "199.", "200.", "201.", "202.", "203.",
+    "204.", "205.", "206.", "207.", "208.", "209.", "210.", "211.", "212.", "213.", "214.", "215.",
+    "216.", "217.", "218.", "219.", "220.", "221.", "222.", "223.", "224.", "225.", "226.", "227.",
+    "228.", "229.", "230.", "231.", "232.", "233.", "234.", "235.", "236.", "237.", "238.", "239.",
+    "240.", "241.", "242.", "243.", "244.", "245.", "246.", "247.", "248.", "249.", "250.", "251.",
+    "252.", "253.", "254.", "255."};
+
+/* Writes the address text at p (at most 39 bytes, no NUL; IPv4 may store up to 2 bytes past
+ * the end, within the 46 bytes callers provide); returns the end. */
 static char *w_addr(char *p, uint8_t family, const uint8_t *addr)
 {
     static const char hex[] = "0123456789abcdef";
     if (family != VG_SENSOR_FLOW_AF_INET6) {
         for (int i = 0; i < 4; i++) {
             unsigned v = addr[i];
-            if (v >= 100) {
-                *p++ = (char)('0' + v / 100);
-            }
-            if (v >= 10) {
-                *p++ = (char)('0' + v / 10 % 10);
-            }
-            *p++ = (char)('0' + v % 10);
-            *p++ = '.';
+            memcpy(p, oct_dot[v], 4);
+            p += 2 + (v >= 10) + (v >= 100);
         }
         return p - 1;
     }
@@ -309,7 +458,7 @@ static char *w_addresses(char *p, const struct vg_sensor_app_ctx *c, enum vg_sen
 {
     uint8_t fam, proto;
     const uint8_t *src, *dst;
-    uint16_t sp, dp, vlan;
+    uint16_t sp, dp;
     bool ports;
     if (c->flow) {
         const struct vg_flow_key *k = &c->flow->key;
@@ -321,7 +470,6 @@ static char *w_addresses(char *p, const struct vg_sensor_app_ctx *c, enum vg_sen
         dst = rev ? k->src : k->dst;
         sp = rev ? k->dport : k->sport;
         dp = rev ? k->sport : k->dport;
-        vlan = k->vlan;
     } else {
         const struct vg_sensor_pkt *pk = c->pkt;
         if (!pk || !pk->ip_version) {
@@ -334,13 +482,8 @@ static char *w_addresses(char *p, const struct vg_sensor_app_ctx *c, enum vg_sen
         dst = pk->dst;
         sp = pk->sport;
         dp = pk->dport;
-        vlan = pk->vlan_count ? pk->vlan[0] : 0;
     }
-    if (vlan) {
-        memcpy(p, ",\"vlan\":[", 9);
-        p = w_u64(p + 9, vlan);
-        *p++ = ']';
-    }
+    p = vg_sensor_eve_w_vlan(p, c);
     p = w_endpoint(p, LIT(",\"src_ip\":\""), LIT(",\"src_port\":"), fam, src, sp, ports);
     p = w_endpoint(p, LIT(",\"dest_ip\":\""), LIT(",\"dest_port\":"), fam, dst, dp, ports);
     return w_proto(p, proto);
@@ -368,7 +511,8 @@ struct vg_sbuf *vg_sensor_rec_begin(struct vg_sensor_app_ctx *c, const char *eve
             fs->alerted = true;
         }
     }
-    if (vg_sbuf_reserve(s, 13 + 33 + 3 * 32 + 16 + etlen + 2 * HDR_ENDPOINT + 36) != VG_OK) {
+    if (vg_sbuf_reserve(s, 13 + 33 + 3 * 32 + 16 + etlen + 2 * HDR_ENDPOINT + 36 +
+                               VG_SENSOR_EVE_VLAN_MAX) != VG_OK) {
         return s;
     }
     char *p = wend(s);
@@ -388,6 +532,9 @@ struct vg_sbuf *vg_sensor_rec_begin(struct vg_sensor_app_ctx *c, const char *eve
     *p++ = '"';
     p = w_addresses(p, c, dir);
     if (tx_id >= 0) {
+        if (fs && (uint64_t)tx_id >= fs->tx_cnt) {
+            fs->tx_cnt = (uint64_t)tx_id + 1; /* flow.tx_cnt */
+        }
         memcpy(p, ",\"tx_id\":", 9);
         p = w_u64(p + 9, (uint64_t)tx_id);
     }
@@ -395,6 +542,7 @@ struct vg_sbuf *vg_sensor_rec_begin(struct vg_sensor_app_ctx *c, const char *eve
     if (fs && fs->app && header_has_app_proto(event_type)) {
         vg_sensor_json_kstr(s, "app_proto", fs->app->name, strlen(fs->app->name));
     }
+    vg_sensor_eve_hdr_tail(c, s, c->flow && rec_reversed(c, dir));
     return s;
 }
 

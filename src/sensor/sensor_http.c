@@ -11,8 +11,9 @@
  * ring allocated with the flow state (no allocation per transaction). Bodies (Content-Length,
  * chunked, until close) are counted and skipped, never buffered. Header lines are read through
  * a bounded line reader (HTTP_LINE_CAP); each transaction keeps its logged strings in a fixed
- * arena (HTTP_ARENA), truncating what does not fit. CONNECT 2xx and 101 Upgrade to TLS
- * return VG_SENSOR_APP_UPGRADE_TLS.
+ * arena (HTTP_ARENA), truncating what does not fit. CONNECT 2xx returns
+ * VG_SENSOR_APP_UPGRADE_TLS (the bytes after the response head go to the engine's new
+ * detection: TLS, or plain HTTP as new transactions); 101 Upgrade ends parsing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -696,6 +697,7 @@ static int http_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, s
     enum vg_sensor_flow_dir dir =
         c->dir == VG_SENSOR_FLOW_TO_SERVER ? VG_SENSOR_FLOW_TO_SERVER : VG_SENSOR_FLOW_TO_CLIENT;
     struct http_dir *d = &st->dir[dir];
+    size_t total = n;
     while (n > 0) {
         size_t used;
         if (d->ps == HS_TUNNEL) {
@@ -718,6 +720,9 @@ static int http_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, s
                 st->anomalies++;
             }
             int rc = on_line(c, st, dir, l, vg_sensor_line_chomp(l, len));
+            if (rc == VG_SENSOR_APP_UPGRADE_TLS) {
+                vg_sensor_app_upgrade_at(c, total - n + used); /* the rest: the tunnel's */
+            }
             if (rc != VG_SENSOR_APP_OK) {
                 return rc;
             }
@@ -784,7 +789,9 @@ static void *http_state_new(void)
     if (!st) {
         return NULL;
     }
-    memset(st, 0, offsetof(struct http_state, lbuf));
+    /* tx[] is left as is: ring_push clears an entry when it enters the ring, and only entries
+     * inside the ring are read (8 KiB of arenas not cleared per flow) */
+    memset(&st->head, 0, offsetof(struct http_state, lbuf) - offsetof(struct http_state, head));
     for (int i = 0; i < 2; i++) {
         vg_sensor_line_init(&st->dir[i].line, st->lbuf[i], HTTP_LINE_CAP);
         st->dir[i].last_hdr = -1;

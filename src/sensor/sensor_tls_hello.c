@@ -39,6 +39,17 @@ struct tls_hello {
     size_t nalpn;
 };
 
+/* A hello with empty lists: the arrays are only read below their counts, so only the scalar
+ * tail is cleared (not 4 KiB of list storage per hello). NULL when memory fails. */
+static struct tls_hello *hello_new(void)
+{
+    struct tls_hello *h = vg_malloc(sizeof(*h));
+    if (h) {
+        memset(&h->nciphers, 0, sizeof(*h) - offsetof(struct tls_hello, nciphers));
+    }
+    return h;
+}
+
 /* ---------------------------------------------------------------- cursor */
 
 bool vg_sensor_tls_cur_u8(struct vg_sensor_tls_cur *c, uint8_t *v)
@@ -179,7 +190,7 @@ void vg_sensor_tls_version_str(uint16_t v, char out[24])
         break;
     }
     if (s) {
-        snprintf(out, 24, "%s", s);
+        vg_strlcpy(out, s, 24);
     } else if (v >= 0x7f10 && v <= 0x7f1c) {
         snprintf(out, 24, "TLS 1.3 draft-%u", (unsigned)(v & 0xff));
     } else if (v == 0xfb14 || v == 0xfb15 || v == 0xfb16 || v == 0xfb17 || v == 0xfb1a) {
@@ -205,14 +216,49 @@ static void put_sep(struct vg_sbuf *s)
     }
 }
 
+/* v in decimal at o (at most 5 bytes); returns the end. */
+static char *w_u16(char *o, unsigned v)
+{
+    char tmp[5];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(o, tmp + i, sizeof(tmp) - i);
+    return o + (sizeof(tmp) - i);
+}
+
+/* Commit the bytes written up to end (reserved before) and keep s NUL-terminated. */
+static void sbuf_commit(struct vg_sbuf *s, char *end)
+{
+    s->len = (size_t)(end - s->p);
+    s->p[s->len] = '\0';
+}
+
+/* The values separated by sep, written straight into one reservation (no printf). */
 static void add_u16_list(struct vg_sbuf *s, const uint16_t *v, size_t n, char sep)
 {
+    if (n == 0 || vg_sbuf_reserve(s, 6 * n) != VG_OK) {
+        return;
+    }
+    char *o = s->p + s->len;
     for (size_t i = 0; i < n; i++) {
         if (i) {
-            vg_sbuf_addc(s, sep);
+            *o++ = sep;
         }
-        vg_sbuf_printf(s, "%u", (unsigned)v[i]);
+        o = w_u16(o, v[i]);
     }
+    sbuf_commit(s, o);
+}
+
+/* "key":[ (after a separator when needed). */
+static void put_key_open(struct vg_sbuf *s, const char *key)
+{
+    put_sep(s);
+    vg_sbuf_addc(s, '"');
+    vg_sbuf_adds(s, key);
+    vg_sbuf_add(s, "\":[", 3);
 }
 
 static void json_u16_array(struct vg_sbuf *s, const char *key, const uint16_t *v, size_t n)
@@ -220,8 +266,7 @@ static void json_u16_array(struct vg_sbuf *s, const char *key, const uint16_t *v
     if (n == 0) {
         return;
     }
-    put_sep(s);
-    vg_sbuf_printf(s, "\"%s\":[", key);
+    put_key_open(s, key);
     add_u16_list(s, v, n, ',');
     vg_sbuf_addc(s, ']');
 }
@@ -231,8 +276,7 @@ static void json_alpns(struct vg_sbuf *s, const char *key, const struct tls_hell
     if (h->nalpn == 0) {
         return;
     }
-    put_sep(s);
-    vg_sbuf_printf(s, "\"%s\":[", key);
+    put_key_open(s, key);
     for (size_t i = 0; i < h->nalpn; i++) {
         if (i) {
             vg_sbuf_addc(s, ',');
@@ -375,7 +419,11 @@ static void ja3_append(struct vg_sbuf *frag, const char *key, struct vg_sbuf *st
     char md5[33];
     vg_sensor_tls_md5_hex(str->p ? str->p : "", str->len, md5);
     put_sep(frag);
-    vg_sbuf_printf(frag, "\"%s\":{\"hash\":\"%s\",", key, md5);
+    vg_sbuf_addc(frag, '"');
+    vg_sbuf_adds(frag, key);
+    vg_sbuf_add(frag, "\":{\"hash\":\"", 11);
+    vg_sbuf_add(frag, md5, 32);
+    vg_sbuf_add(frag, "\",", 2);
     vg_sensor_json_kstr(frag, "string", str->p ? str->p : "", str->len);
     vg_sbuf_addc(frag, '}');
 }
@@ -383,7 +431,8 @@ static void ja3_append(struct vg_sbuf *frag, const char *key, struct vg_sbuf *st
 static void client_ja3(struct vg_sbuf *frag, const struct tls_hello *h)
 {
     struct vg_sbuf s = VG_SBUF_INIT;
-    vg_sbuf_printf(&s, "%u,", (unsigned)h->legacy);
+    add_u16_list(&s, &h->legacy, 1, ',');
+    vg_sbuf_addc(&s, ',');
     add_u16_list(&s, h->ciphers, h->nciphers, '-');
     vg_sbuf_addc(&s, ',');
     add_u16_list(&s, h->exts, h->nexts, '-');
@@ -391,7 +440,11 @@ static void client_ja3(struct vg_sbuf *frag, const struct tls_hello *h)
     add_u16_list(&s, h->groups, h->ngroups, '-');
     vg_sbuf_addc(&s, ',');
     for (size_t i = 0; i < h->npfmts; i++) {
-        vg_sbuf_printf(&s, i ? "-%u" : "%u", (unsigned)h->pfmts[i]);
+        uint16_t f = h->pfmts[i];
+        if (i) {
+            vg_sbuf_addc(&s, '-');
+        }
+        add_u16_list(&s, &f, 1, '-');
     }
     ja3_append(frag, "ja3", &s);
     vg_sbuf_fini(&s);
@@ -446,13 +499,26 @@ static void ja4_alpn(const struct tls_hello *h, char out[3])
 /* sorted hex list "0a0b,1301" of v (sorted copy into tmp). */
 static void ja4_hexlist(struct vg_sbuf *s, const uint16_t *v, size_t n, uint16_t *tmp, bool sort)
 {
+    static const char hx[] = "0123456789abcdef";
     memcpy(tmp, v, n * sizeof(*v));
     if (sort) {
         qsort(tmp, n, sizeof(*tmp), cmp_u16);
     }
-    for (size_t i = 0; i < n; i++) {
-        vg_sbuf_printf(s, i ? ",%04x" : "%04x", (unsigned)tmp[i]);
+    if (n == 0 || vg_sbuf_reserve(s, 5 * n) != VG_OK) {
+        return;
     }
+    char *o = s->p + s->len;
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            *o++ = ',';
+        }
+        o[0] = hx[tmp[i] >> 12];
+        o[1] = hx[(tmp[i] >> 8) & 15];
+        o[2] = hx[(tmp[i] >> 4) & 15];
+        o[3] = hx[tmp[i] & 15];
+        o += 4;
+    }
+    sbuf_commit(s, o);
 }
 
 static void client_ja4(struct vg_sbuf *frag, const struct tls_hello *h)
@@ -477,10 +543,26 @@ static void client_ja4(struct vg_sbuf *frag, const struct tls_hello *h)
     vg_sensor_tls_sha256_hex(s.p ? s.p : "", s.len, hc);
     vg_sbuf_fini(&s);
     hb[12] = hc[12] = '\0';
+    unsigned nc = (unsigned)VG_MIN(h->nciphers, (size_t)99);
+    unsigned ne = (unsigned)VG_MIN(h->nexts, (size_t)99);
+    char a[10] = {'t',
+                  ja4_version(h->maxver)[0],
+                  ja4_version(h->maxver)[1],
+                  h->sni ? 'd' : 'i',
+                  (char)('0' + nc / 10),
+                  (char)('0' + nc % 10),
+                  (char)('0' + ne / 10),
+                  (char)('0' + ne % 10),
+                  alpn[0],
+                  alpn[1]};
     put_sep(frag);
-    vg_sbuf_printf(frag, "\"ja4\":\"t%s%c%02u%02u%s_%s_%s\"", ja4_version(h->maxver),
-                   h->sni ? 'd' : 'i', (unsigned)VG_MIN(h->nciphers, (size_t)99),
-                   (unsigned)VG_MIN(h->nexts, (size_t)99), alpn, hb, hc);
+    vg_sbuf_add(frag, "\"ja4\":\"", 7);
+    vg_sbuf_add(frag, a, sizeof(a));
+    vg_sbuf_addc(frag, '_');
+    vg_sbuf_add(frag, hb, 12);
+    vg_sbuf_addc(frag, '_');
+    vg_sbuf_add(frag, hc, 12);
+    vg_sbuf_addc(frag, '"');
 }
 
 static void json_version(struct vg_sbuf *frag, uint16_t v)
@@ -536,7 +618,7 @@ static uint16_t server_version(uint16_t v)
 int vg_sensor_tls_client_hello(const uint8_t *p, size_t n, struct vg_sensor_tls_client_info *ci,
                                struct vg_sbuf *frag)
 {
-    struct tls_hello *h = vg_calloc(1, sizeof(*h));
+    struct tls_hello *h = hello_new();
     struct vg_sensor_tls_cur c = {p, n, 0}, cs, comp;
     uint16_t v;
     int rc = VG_EINVAL;
@@ -595,7 +677,7 @@ int vg_sensor_tls_client_hello_v2(const uint8_t *p, size_t n, struct vg_sensor_t
 int vg_sensor_tls_server_hello(const uint8_t *p, size_t n, struct vg_sensor_tls_server_info *si,
                                struct vg_sbuf *frag)
 {
-    struct tls_hello *h = vg_calloc(1, sizeof(*h));
+    struct tls_hello *h = hello_new();
     struct vg_sensor_tls_cur c = {p, n, 0};
     struct vg_sensor_tls_client_info unused;
     uint16_t cipher = 0;
@@ -625,7 +707,9 @@ int vg_sensor_tls_server_hello(const uint8_t *p, size_t n, struct vg_sensor_tls_
     rc = 0;
 
     struct vg_sbuf s = VG_SBUF_INIT;
-    vg_sbuf_printf(&s, "%u,%u,", (unsigned)h->legacy, (unsigned)cipher);
+    uint16_t head[2] = {h->legacy, cipher};
+    add_u16_list(&s, head, 2, ',');
+    vg_sbuf_addc(&s, ',');
     add_u16_list(&s, h->exts, h->nexts, '-');
     ja3_append(frag, "ja3s", &s);
     vg_sbuf_fini(&s);
