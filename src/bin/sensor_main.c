@@ -32,7 +32,7 @@
 
 struct opts {
     const char *read, *iface, *bpf, *eve, *server, *state, *token, *backend;
-    uint32_t workers, snaplen, max_flows;
+    uint32_t workers, snaplen, max_flows, cid_seed;
     bool no_promisc, no_flow, no_detect, ether, verbose;
 };
 
@@ -74,6 +74,7 @@ static void usage(FILE *f)
                "  --no-flow           do not write `flow` records\n"
                "  --no-detect         do not run the network detections\n"
                "  --ether             add source and destination MAC addresses to records\n"
+               "  --community-id-seed N  seed of the Community ID flow hash (default 0)\n"
                "  -v                  more detail in the summary (counters)\n"
                "  -h, --help          this help\n");
 }
@@ -144,10 +145,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = opt_slot(o, a);
-        uint32_t *num = !strcmp(a, "--workers")     ? &o->workers
-                        : !strcmp(a, "--snaplen")   ? &o->snaplen
-                        : !strcmp(a, "--max-flows") ? &o->max_flows
-                                                    : NULL;
+        uint32_t *num = !strcmp(a, "--workers")             ? &o->workers
+                        : !strcmp(a, "--snaplen")           ? &o->snaplen
+                        : !strcmp(a, "--max-flows")         ? &o->max_flows
+                        : !strcmp(a, "--community-id-seed") ? &o->cid_seed
+                                                            : NULL;
         if (slot || num) {
             if (i + 1 >= argc) {
                 return usage_error("missing value after", a);

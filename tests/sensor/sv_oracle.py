@@ -158,7 +158,7 @@ def select(root, protos):
                     why = "engine simulation (%s)" % a.strip("-")
                     break
         env = {str(k): str(v) for k, v in (y.get("env") or {}).items()}
-        cenv, cwhy = eve_config(tdir)
+        cenv, cargs, cwhy = eve_config(tdir)
         env.update(cenv)
         why = why or cwhy
         if why:
@@ -178,45 +178,51 @@ def select(root, protos):
                 continue
             kept.append(flt)
         if kept:
-            tests.append((r["test_dir"], pcap, kept, env))
+            tests.append((r["test_dir"], pcap, kept, env, cargs))
     return tests, skips
 
 
 def eve_config(tdir):
-    """What the test's suricata.yaml asks of EVE output: (env for the sensor, reason to skip).
+    """What the test's suricata.yaml asks of EVE output: (env, extra args, reason to skip).
 
-    The DNS v2 layout (`dns: {version: 2}`) maps to the sensor's SURICATA_EVE_DNS_VERSION=2,
-    the same switch Suricata reads; per-type/request/response DNS output filtering is a
-    logging configuration the sensor does not emulate, so such tests are skipped."""
+    Settings with a sensor equivalent are passed on: the DNS v2 layout (`dns: {version: 2}`)
+    as SURICATA_EVE_DNS_VERSION=2 (the switch Suricata reads too), `ethernet: yes` as
+    --ether, `community-id-seed` as --community-id-seed. Per-type/request/response DNS output
+    filtering is a logging configuration the sensor does not emulate: such tests are skipped."""
     path = os.path.join(tdir, "suricata.yaml")
+    args = []
     if not os.path.exists(path):
-        return {}, None
+        return {}, args, None
     try:
         with open(path) as f:
             text = f.read()
         doc = yaml.safe_load(text.split("\n---", 1)[-1] if text.startswith("%YAML") else text)
     except Exception:
-        return {}, None
+        return {}, args, None
     env = {}
     for out in (doc or {}).get("outputs") or []:
         eve = out.get("eve-log") if isinstance(out, dict) else None
         if not isinstance(eve, dict) or eve.get("enabled") in (False, "no"):
             continue
+        if eve.get("ethernet") in (True, "yes"):
+            args.append("--ether")
+        if "community-id-seed" in eve:
+            args += ["--community-id-seed", str(eve["community-id-seed"])]
         for t in eve.get("types") or []:
             if isinstance(t, dict) and isinstance(t.get("dns"), dict):
                 d = t["dns"]
                 if str(d.get("version")) == "2":
                     env["SURICATA_EVE_DNS_VERSION"] = "2"
                 if any(k in d for k in ("types", "requests", "responses", "formats")):
-                    return env, "config (dns output filtering)"
-    return env, None
+                    return env, args, "config (dns output filtering)"
+    return env, args, None
 
 
 def run_one(sensor, test, outdir):
-    name, pcap, filters, env = test
+    name, pcap, filters, env, args = test
     out = os.path.join(outdir, name.replace("/", "_") + ".json")
     t0 = time.time()
-    p = subprocess.run([sensor, "-r", pcap, "--eve", out], stdout=subprocess.DEVNULL,
+    p = subprocess.run([sensor, "-r", pcap, "--eve", out] + args, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, timeout=120, env=dict(os.environ, **env))
     dt = time.time() - t0
     events = []

@@ -11,8 +11,14 @@ must equal the sets in our EVE records:
 tshark writes some characters differently (non-printable bytes); names are compared after
 the same normalisation on both sides (see norm()).
 Pcaps: arguments, or by default every suricata-verify test pcap whose test checks dns/tls.
-Prints the pcaps whose sets differ, with the differences; exit 1 if any differs.
+Prints the pcaps whose sets differ, with the differences; exit 1 if any differs other than
+the known differences below, each of which is tshark's:
 """
+KNOWN = {
+    # DNS over TCP on port 1053: tshark dissects DNS there only when told to, and then
+    # prints the 1,025-byte name as "<Name too long>"; Suricata's own test expects the record.
+    "tests/dns/dns-truncated-rname/poc2.pcap": "tshark does not show names over 255 bytes",
+}
 import argparse, csv, json, os, subprocess, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,14 +94,18 @@ def main():
 
     with ThreadPoolExecutor(a.jobs) as ex:
         res = list(ex.map(one, pcaps))
-    bad = 0
+    bad = known = 0
     ndns = nsni = 0
     for p, (td, ts), (sd, ss) in res:
         ndns += len(td)
         nsni += len(ts)
-        if td != sd or ts != ss:
+        rel = os.path.relpath(p, a.corpus)
+        if (td != sd or ts != ss) and rel in KNOWN:
+            known += 1
+            print("KNOWN %s: %s" % (rel, KNOWN[rel]))
+        elif td != sd or ts != ss:
             bad += 1
-            print("DIFF %s" % os.path.relpath(p, a.corpus))
+            print("DIFF %s" % rel)
             for what, t, s in (("dns", td, sd), ("sni", ts, ss)):
                 if t - s:
                     print("   %s only tshark: %s" % (what, sorted(t - s)[:8]))
@@ -104,8 +114,9 @@ def main():
         elif a.verbose:
             print("ok   %s (%d names, %d SNI)" % (p, len(td), len(ts)))
     os.rmdir(tmp)
-    print("tshark cross-check: %d/%d pcaps identical (%d DNS names, %d SNI values per tshark)" % (
-        len(res) - bad, len(res), ndns, nsni))
+    print("tshark cross-check: %d/%d pcaps identical, %d known tshark differences, %d differ "
+          "(%d DNS names, %d SNI values per tshark)" % (len(res) - bad - known, len(res), known,
+                                                       bad, ndns, nsni))
     return 1 if bad else 0
 
 
