@@ -279,7 +279,8 @@ static int proc_create(struct proc *p, const struct opts *o, struct out *out, bo
     cfg.log_flow = !o->no_flow;
     cfg.detect = !o->no_detect;
     cfg.flow.max_flows = o->max_flows; /* 0: the default (1,000,000 per engine) */
-    (void)o->ether;                    /* LOG_ETHER */
+    cfg.log_ether = o->ether;
+    cfg.community_id_seed = (uint16_t)o->cid_seed;
     if (o->workers == 1) {
         int rc = vg_sensor_engine_create(&cfg, sink_line, out, &p->eng);
         if (rc != VG_OK) {
