@@ -116,6 +116,10 @@ static void tls_log(struct vg_sensor_app_ctx *c, struct tls_state *st)
     }
     vg_sensor_tls_version_str(st->si.seen ? st->si.version : st->ci.version, vs);
     vg_sensor_json_kstr(b, "version", vs, strlen(vs));
+    const char *from = vg_sensor_app_from_proto(c); /* STARTTLS, AUTH TLS, CONNECT */
+    if (from) {
+        vg_sensor_json_kstr(b, "from_proto", from, strlen(from));
+    }
     frag_put(b, &st->cfrag);
     frag_put(b, &st->sfrag);
     if (st->cxfrag.len > 1) {

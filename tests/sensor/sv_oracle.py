@@ -17,7 +17,8 @@ What is skipped, and why (printed in the summary; documented in docs/sensor-orac
     exception and midstream policies, --simulate-ips): their expectations describe what
     Suricata's own failure handling or drop rules let through, not the traffic, and the
     sensor is passive;
-  * tests whose suricata.yaml filters DNS output by type or direction, and filters on other
+  * tests whose suricata.yaml sets an exception policy or disables a parser, or filters DNS
+    output by type or direction, and filters on other
     output files than eve.json (a logging configuration, not traffic); a suricata.yaml that
     selects the DNS v2 layout, and a test's `env`, are passed on to the sensor
     (SURICATA_EVE_DNS_VERSION=2, as Suricata reads it);
@@ -200,7 +201,14 @@ def eve_config(tdir):
     except Exception:
         return {}, args, None
     env = {}
-    for out in (doc or {}).get("outputs") or []:
+    doc = doc if isinstance(doc, dict) else {}
+    if "exception-policy" in doc:
+        return env, args, "engine simulation (exception-policy in suricata.yaml)"
+    protos = ((doc.get("app-layer") or {}).get("protocols") or {})
+    for name, conf in protos.items() if isinstance(protos, dict) else []:
+        if isinstance(conf, dict) and conf.get("enabled") in (False, "no"):
+            return env, args, "config (the %s parser disabled)" % name
+    for out in doc.get("outputs") or []:
         eve = out.get("eve-log") if isinstance(out, dict) else None
         if not isinstance(eve, dict) or eve.get("enabled") in (False, "no"):
             continue
