@@ -32,6 +32,7 @@
 
 #include "core/core.h"
 #include "sensor/sensor_app.h"
+#include "sensor/sensor_dns.h"
 
 /* ---------------------------------------------------------------- limits and constants */
 
@@ -1404,6 +1405,25 @@ static int dns_msg_handle(struct vg_sensor_app_ctx *c, struct dns_state *st, con
     }
     dns_note_queries(c, &mg, is_request);
     return 0;
+}
+
+/* A DNS message carried by another protocol (DoH): see sensor_dns.h. */
+int vg_sensor_dns_log_message(struct vg_sensor_app_ctx *c, const uint8_t *p, size_t n,
+                              bool is_request, int64_t tx_id, vg_sensor_dns_prefix_fn prefix,
+                              void *arg)
+{
+    struct dns_msg mg;
+    if (!p || !dns_header_valid(p, n) || dns_msg_parse(&mg, p, n) < 0 || !mg.nq) {
+        return VG_EINVAL;
+    }
+    struct vg_sbuf *s = vg_sensor_rec_begin(c, "dns", VG_SENSOR_REC_FLOW, tx_id);
+    if (prefix) {
+        prefix(s, arg);
+    }
+    dns_rec_write(s, &mg, is_request, tx_id < 0 ? 0 : (uint64_t)tx_id);
+    vg_sensor_rec_end(c);
+    dns_note_queries(c, &mg, is_request);
+    return VG_OK;
 }
 
 /* ---------------------------------------------------------------- probing */

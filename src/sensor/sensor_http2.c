@@ -32,6 +32,7 @@
 
 #include "core/core.h"
 #include "sensor/sensor_app.h"
+#include "sensor/sensor_dns.h"
 #include "sensor/sensor_hpack.h"
 
 #define H2_PREFACE     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -43,6 +44,7 @@
 #define H2_TX_MAX      128         /* open transactions of a connection */
 #define H2_H1_HEAD_MAX 8192        /* h2c upgrade: HTTP/1 request head kept */
 #define H2_PROBE_SCAN  2048        /* h2c upgrade: bytes of a request head the probe reads */
+#define H2_DOH_MAX     65535       /* DoH: DNS message kept per transaction side */
 
 /* Frame types and flags (RFC 7540 6). */
 enum {
@@ -91,6 +93,11 @@ struct h2_side {
     uint8_t prio;
     uint32_t err;
     const char *multiple;
+    /* DNS over HTTPS (RFC 8484): the side carries a DNS message (content-type
+     * application/dns-message, or a GET request's dns= parameter), kept in doh. */
+    struct vg_sbuf doh;
+    uint32_t doh_frame; /* where the current DATA frame's bytes start in doh */
+    bool is_doh, doh_over;
 };
 
 struct h2_tx {
@@ -198,6 +205,9 @@ static void side_reset(struct h2_side *s)
     s->cset = 0;
     s->has_hdrs = s->has_sets = s->has_err = s->has_prio = false;
     s->multiple = NULL;
+    vg_sbuf_reset(&s->doh);
+    s->doh_frame = 0;
+    s->is_doh = s->doh_over = false;
 }
 
 static void tx_free(struct h2_tx *t)
@@ -206,6 +216,7 @@ static void tx_free(struct h2_tx *t)
         vg_sbuf_fini(&t->side[d].hdrs);
         vg_sbuf_fini(&t->side[d].sets);
         vg_sbuf_fini(&t->side[d].raw);
+        vg_sbuf_fini(&t->side[d].doh);
     }
     vg_free(t);
 }
@@ -228,7 +239,8 @@ static struct h2_tx *tx_alloc(struct h2_state *s, uint32_t sid)
 
 static void tx_release(struct h2_state *s, struct h2_tx *t)
 {
-    if (s->nspare < VG_ARRAY_LEN(s->spare) && t->side[0].hdrs.cap + t->side[1].hdrs.cap < 8192) {
+    if (s->nspare < VG_ARRAY_LEN(s->spare) && t->side[0].hdrs.cap + t->side[1].hdrs.cap < 8192 &&
+        t->side[0].doh.cap + t->side[1].doh.cap < 8192) {
         s->spare[s->nspare++] = t;
     } else {
         tx_free(t);
@@ -337,13 +349,10 @@ static bool tx_loggable(const struct h2_tx *t)
     return false;
 }
 
-/* Write the `http` record of t (when it has something to say). */
-static void tx_log(struct vg_sensor_app_ctx *c, struct h2_state *s, const struct h2_tx *t)
+/* ,"http":{…} of t (Suricata's HTTP/2 logger). arg: the transaction. */
+static void http_json(struct vg_sbuf *b, void *arg)
 {
-    if (!tx_loggable(t)) {
-        return;
-    }
-    struct vg_sbuf *b = vg_sensor_rec_begin(c, "http", VG_SENSOR_REC_FLOW, (int64_t)t->tx_id);
+    const struct h2_tx *t = arg;
     vg_sbuf_adds(b, ",\"http\":{");
     common_json(b, t);
     vg_sensor_json_kstr(b, "version", "2", 1);
@@ -360,8 +369,39 @@ static void tx_log(struct vg_sensor_app_ctx *c, struct h2_state *s, const struct
     vg_sbuf_adds(b, "},\"response\":{");
     side_frames_json(b, &t->side[1]);
     vg_sbuf_adds(b, "}}}");
+}
+
+/*
+ * DoH: the `dns` record of t (Suricata 8's doh2 logger: the http object, then the response's
+ * DNS message, else the request's).
+ */
+static void tx_log_doh(struct vg_sensor_app_ctx *c, struct h2_state *s, struct h2_tx *t)
+{
+    for (int d = 1; d >= 0; d--) {
+        const struct h2_side *sd = &t->side[d];
+        if (!sd->is_doh || sd->doh_over || !sd->doh.len || sd->doh.len > H2_DOH_MAX ||
+            sd->doh.err) {
+            continue;
+        }
+        if (vg_sensor_dns_log_message(c, (const uint8_t *)sd->doh.p, sd->doh.len, d == 0,
+                                      (int64_t)t->tx_id, http_json, t) == VG_OK) {
+            s->stats.records++;
+            return;
+        }
+    }
+}
+
+/* Write the `http` record of t (when it has something to say), and its DoH `dns` record. */
+static void tx_log(struct vg_sensor_app_ctx *c, struct h2_state *s, struct h2_tx *t)
+{
+    if (!tx_loggable(t)) {
+        return;
+    }
+    struct vg_sbuf *b = vg_sensor_rec_begin(c, "http", VG_SENSOR_REC_FLOW, (int64_t)t->tx_id);
+    http_json(b, t);
     vg_sensor_rec_end(c);
     s->stats.records++;
+    tx_log_doh(c, s, t);
 }
 
 /* Drop open transaction i (after logging it). */
@@ -453,11 +493,67 @@ static void tx_state_frame(struct h2_tx *t, uint8_t type, uint8_t flags, int d)
 
 /* ------------------------------------------------------------------ headers of a side */
 
+static long b64_decode(const uint8_t *p, size_t n, uint8_t *out, size_t cap);
+
+/* Does v[0..n) start with "application/dns-message" (case-insensitive, then end or ';')? */
+static bool doh_content_type(const uint8_t *v, size_t n)
+{
+    static const char ct[] = "application/dns-message";
+    size_t k = sizeof(ct) - 1;
+    if (n < k || !ci_eq(v, k, ct)) {
+        return false;
+    }
+    return n == k || v[k] == ';' || v[k] == ' ' || v[k] == '\t';
+}
+
+/* A GET request's ?dns=<base64url> parameter (RFC 8484 4.1): the DNS message into sd->doh. */
+static void doh_path(struct h2_side *sd, const uint8_t *v, size_t n)
+{
+    size_t i = 0;
+    while (i < n && v[i] != '?') {
+        i++;
+    }
+    while (i < n) {
+        i++; /* past '?' or '&' */
+        size_t e = i;
+        while (e < n && v[e] != '&') {
+            e++;
+        }
+        if (e - i > 4 && memcmp(v + i, "dns=", 4) == 0) {
+            size_t want = (e - i - 4) * 3 / 4 + 3;
+            if (want > H2_DOH_MAX + 3 || vg_sbuf_reserve(&sd->doh, want) != VG_OK) {
+                sd->doh_over = true;
+                return;
+            }
+            long k = b64_decode(v + i + 4, e - i - 4, (uint8_t *)sd->doh.p, sd->doh.cap);
+            sd->doh.len = k > 0 ? (size_t)k : 0;
+            sd->is_doh = k > 0;
+            return;
+        }
+        i = e;
+    }
+}
+
+/* DoH detection on one header field of side sd. */
+static void doh_header(struct h2_side *sd, const uint8_t *name, size_t nlen, const uint8_t *value,
+                       size_t vlen)
+{
+    if (ci_eq(name, nlen, "content-type")) {
+        if (doh_content_type(value, vlen) && !sd->is_doh) {
+            sd->is_doh = true;
+            vg_sbuf_reset(&sd->doh); /* the body carries the message */
+        }
+    } else if (ci_eq(name, nlen, ":path") && !sd->is_doh) {
+        doh_path(sd, value, vlen);
+    }
+}
+
 /* Append one {"name","value"} object and note the common fields. */
 static void side_add_header(struct h2_state *s, struct h2_side *sd, const uint8_t *name,
                             size_t nlen, const uint8_t *value, size_t vlen)
 {
     sd->has_hdrs = true;
+    doh_header(sd, name, nlen, value, vlen);
     if (sd->hdrs.len + nlen + vlen > H2_HDR_MAX) {
         s->stats.headers_truncated++;
         return;
@@ -777,6 +873,54 @@ static int on_settings(struct vg_sensor_app_ctx *c, struct h2_state *s, int d,
 }
 
 /* RST_STREAM, PRIORITY, GOAWAY, WINDOW_UPDATE, PING, DATA and unknown types. */
+/* DATA payload bytes p[0..n) of the current frame: kept when its side carries DoH. */
+static void doh_data(struct h2_state *s, int d, const uint8_t *p, uint32_t n)
+{
+    struct h2_dir *dr = &s->dir[d];
+    struct h2_tx *t = NULL;
+    for (uint32_t i = s->ntx; dr->fsid && i-- > 0;) {
+        if (s->tx[i]->sid == dr->fsid) {
+            t = s->tx[i];
+            break;
+        }
+    }
+    if (!t || !t->side[d].is_doh || t->side[d].doh_over) {
+        return;
+    }
+    struct h2_side *sd = &t->side[d];
+    if (dr->fgot == 0) {
+        sd->doh_frame = (uint32_t)sd->doh.len;
+    }
+    if (sd->doh.len + n > H2_DOH_MAX + 256u) { /* room for one frame's padding */
+        sd->doh_over = true;
+        s->stats.headers_truncated++;
+        return;
+    }
+    vg_sbuf_add(&sd->doh, p, n);
+}
+
+/* End of a DATA frame kept for DoH: drop its padding (RFC 7540 6.1). */
+static void doh_unpad(struct h2_tx *t, int d, const struct h2_frame *f)
+{
+    struct h2_side *sd = &t->side[d];
+    if (!sd->is_doh || sd->doh_over || !(f->flags & FL_PADDED)) {
+        return;
+    }
+    size_t got = sd->doh.len - sd->doh_frame;
+    if (got != f->flen || got == 0) {
+        sd->doh_over = true; /* lost part of the frame */
+        return;
+    }
+    uint8_t *b = (uint8_t *)sd->doh.p + sd->doh_frame;
+    size_t pad = b[0];
+    if (pad + 1 > got) {
+        sd->doh_over = true;
+        return;
+    }
+    memmove(b, b + 1, got - 1 - pad);
+    sd->doh.len = sd->doh_frame + got - 1 - pad;
+}
+
 static int on_simple(struct vg_sensor_app_ctx *c, struct h2_state *s, int d,
                      const struct h2_frame *f)
 {
@@ -814,6 +958,9 @@ static int on_simple(struct vg_sensor_app_ctx *c, struct h2_state *s, int d,
     } else if (f->type == FT_PRIORITY) {
         side_note_prio(&t->side[d], f->p[4]);
     } else {
+        if (f->type == FT_DATA) {
+            doh_unpad(t, d, f);
+        }
         tx_state_frame(t, f->type, f->flags, d);
     }
     return VG_SENSOR_APP_OK;
@@ -880,6 +1027,9 @@ static int frame_payload(struct vg_sensor_app_ctx *c, struct h2_state *s, int d,
 {
     struct h2_dir *dr = &s->dir[d];
     bool keep = dr->ftype != FT_DATA;
+    if (!keep) {
+        doh_data(s, d, p, n);
+    }
     if (keep && dr->fgot == 0 && n == dr->flen && n <= H2_FRAME_KEEP) {
         dr->fgot = n;
         return frame_end(c, s, d, p, n); /* whole frame in hand: no copy */

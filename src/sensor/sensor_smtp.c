@@ -29,6 +29,7 @@
 #define SMTP_BND_LEN   80
 #define SMTP_USER_MAX  128
 #define SMTP_HELO_PEND 256
+#define SMTP_NAME_MAX  255 /* attachment file name kept (Suricata's mime decoder limit) */
 
 enum smtp_cmd {
     SC_OTHER,
@@ -40,7 +41,8 @@ enum smtp_cmd {
     SC_RSET,
     SC_QUIT,
     SC_STARTTLS,
-    SC_AUTH
+    SC_AUTH,
+    SC_DOT /* the end of DATA's message: the server answers it like a command */
 };
 
 struct smtp_str {
@@ -80,6 +82,8 @@ struct smtp_state {
     uint8_t pend[SMTP_PEND_MAX];
     uint32_t pend_head, pend_count;
     bool reply_seen;
+    bool rset_armed; /* an RSET waits for its reply; it then ends transaction rset_id */
+    uint64_t rset_id;
     uint16_t helo_len, helo_pend_len;
     bool has_helo;
     char helo_pend[SMTP_HELO_PEND]; /* HELO/EHLO name waiting for its reply */
@@ -247,7 +251,7 @@ static void mime_attachment(struct smtp_state *st, const char *v, size_t n)
         return;
     }
     st->mime.part_name = true;
-    tx_str(tx, &tx->att[tx->natt++], (const uint8_t *)v, n);
+    tx_str(tx, &tx->att[tx->natt++], (const uint8_t *)v, n < SMTP_NAME_MAX ? n : SMTP_NAME_MAX);
 }
 
 /* RFC 2231 continuations: filename*0=…; filename*1=… joined into one name. */
@@ -384,9 +388,14 @@ static void mime_start(struct smtp_state *st)
     m->part_name = false;
 }
 
+static void pend_push(struct smtp_state *st, enum smtp_cmd cmd);
+
 /* The message ended (final "." or BDAT LAST). */
 static void message_end(struct vg_sensor_app_ctx *c, struct smtp_state *st)
 {
+    if (st->mode == SM_DATA) {
+        pend_push(st, SC_DOT); /* its reply must not be matched to a later command */
+    }
     mime_flush_header(st);
     st->mode = SM_CMD;
     tx_close(c, st);
@@ -551,13 +560,31 @@ static void helo_accepted(struct vg_sensor_app_ctx *c, struct smtp_state *st)
     tx_open(st);
 }
 
+/* Anything but spaces in t[0..n)? */
+static bool cmd_trailer(const uint8_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!is_sp(t[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* BDAT <size> [LAST] (RFC 3030); anything else is INVALID_BDAT. */
 static void on_bdat(struct smtp_state *st, const uint8_t *l, size_t n)
 {
     size_t pn, ln;
     const uint8_t *p = cmd_param(l, n, 4, &pn);
     const uint8_t *last = cmd_param(p, n - (size_t)(p - l), pn, &ln);
     uint64_t v = 0;
-    for (size_t i = 0; i < pn && i < 18; i++) {
+    bool last_ok = ln == 0 || (ln == 4 && vg_sensor_line_iprefix(last, ln, "last"));
+    size_t tail = (size_t)(last + ln - l);
+    if (pn == 0 || pn > 18 || !last_ok || cmd_trailer(l + tail, n - tail)) {
+        st->anomalies++; /* INVALID_BDAT: rejected, no chunk follows (its reply still comes) */
+        return;
+    }
+    for (size_t i = 0; i < pn; i++) {
         if (p[i] < '0' || p[i] > '9') {
             st->anomalies++;
             return;
@@ -614,7 +641,10 @@ static void on_command(struct vg_sensor_app_ctx *c, struct smtp_state *st, const
         on_bdat(st, l, n);
         break;
     case SC_RSET:
-        tx_close(c, st);
+        /* Suricata ends the transaction on RSET's 250 reply, not on the command: with
+         * pipelining, a DATA sent behind RSET still belongs to the current transaction. */
+        st->rset_armed = st->tx.open;
+        st->rset_id = st->tx.id;
         break;
     case SC_AUTH:
         on_auth(c, st, l, n);
@@ -669,7 +699,12 @@ static int on_final_reply(struct vg_sensor_app_ctx *c, struct smtp_state *st, in
     }
     st->reply_seen = true;
     int cmd = pend_pop(st);
-    if (cmd == SC_HELO && code >= 200 && code < 300) {
+    if (cmd == SC_RSET) {
+        if (code == 250 && st->rset_armed && st->tx.open && st->tx.id == st->rset_id) {
+            tx_close(c, st);
+        }
+        st->rset_armed = false;
+    } else if (cmd == SC_HELO && code >= 200 && code < 300) {
         helo_accepted(c, st);
     } else if (cmd == SC_DATA && code != 354 && st->mode == SM_DATA) {
         st->anomalies++; /* DATA rejected: the client stays in command mode */

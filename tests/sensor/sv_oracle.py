@@ -17,6 +17,8 @@ What is skipped, and why (printed in the summary; documented in docs/sensor-orac
     exception and midstream policies, --simulate-ips): their expectations describe what
     Suricata's own failure handling or drop rules let through, not the traffic, and the
     sensor is passive;
+  * tests that set a non-default parser limit (max-tx, max-line-length) on the command line
+    or in suricata.yaml: the sensor's limits are fixed;
   * tests whose suricata.yaml sets an exception policy or disables a parser, or filters DNS
     output by type or direction, and filters on other
     output files than eve.json (a logging configuration, not traffic); a suricata.yaml that
@@ -41,6 +43,9 @@ OUR_VERSION = (8, 0, 99)
 FEATURES = {"HAVE_JA3", "HAVE_JA4"}  # build features of Suricata that we have
 ENGINE_FIELDS = {"pcap_cnt", "pkt_src", "flow_id", "parent_id", "in_iface"}
 ENGINE_PREFIXES = ("capture.",)
+# Suricata settings that change a parser's limits away from its defaults (the sensor has fixed
+# limits, documented in docs/sensor-protocols.md).
+LIMIT_ARGS = ("max-tx", "max-line-length")
 SIMULATE_ARGS = ("--simulate-", "memcap-policy", "exception-policy", "error-policy",
                  "--simulate-ips", "midstream-policy")
 
@@ -158,6 +163,11 @@ def select(root, protos):
                 if a in args:
                     why = "engine simulation (%s)" % a.strip("-")
                     break
+        if not why:
+            for a in LIMIT_ARGS:
+                if a in args:
+                    why = "config (a non-default parser limit: %s)" % a
+                    break
         env = {str(k): str(v) for k, v in (y.get("env") or {}).items()}
         cenv, cargs, cwhy = eve_config(tdir)
         env.update(cenv)
@@ -208,6 +218,8 @@ def eve_config(tdir):
     for name, conf in protos.items() if isinstance(protos, dict) else []:
         if isinstance(conf, dict) and conf.get("enabled") in (False, "no"):
             return env, args, "config (the %s parser disabled)" % name
+        if isinstance(conf, dict) and any(k in conf for k in LIMIT_ARGS):
+            return env, args, "config (a non-default %s parser limit)" % name
     for out in doc.get("outputs") or []:
         eve = out.get("eve-log") if isinstance(out, dict) else None
         if not isinstance(eve, dict) or eve.get("enabled") in (False, "no"):

@@ -5,6 +5,7 @@
  * frames, the probe, and a throughput figure. Every conversation is also replayed one byte
  * at a time and must give the same records.
  */
+#include <arpa/inet.h>
 #include <time.h>
 
 #include "vgtest.h"
@@ -552,4 +553,153 @@ VG_TEST(http2_throughput)
     fprintf(stderr, "  http2 parser: %.0f MB/s, %.0f streams/s (records included)\n",
             (double)bytes / s / 1e6, 50000 / s);
     vg_sbuf_reset(&fake_out);
+}
+
+/* ------------------------------------------------------------------ DNS over HTTPS */
+
+/* The DNS parser's detection hook (sensor_detect.c is not linked with the fake records). */
+static int doh_notes;
+void vg_sensor_note_dns(struct vg_sensor_app_ctx *c, const char *qname, size_t n, int qtype,
+                        int rcode)
+{
+    (void)c;
+    (void)qtype;
+    (void)rcode;
+    doh_notes += n == 11 && memcmp(qname, "example.com", 11) == 0;
+}
+
+/* The HTTP parser reads its options here (the engine is not linked with the fake records). */
+const struct vg_sensor_engine_config *vg_sensor_engine_config_of(const struct vg_sensor_engine *e)
+{
+    (void)e;
+    return NULL;
+}
+
+/* Address text for DNS rdata (sensor_eve.c is not linked with the fake records). */
+void vg_sensor_addr_str(char out[46], uint8_t family, const uint8_t *addr)
+{
+    inet_ntop(family == VG_SENSOR_FLOW_AF_INET6 ? AF_INET6 : AF_INET, addr, out, 46);
+}
+
+/* DNS query for example.com A (id 0), and its answer 1.2.3.4. */
+static const uint8_t dns_q[] = {0,   0,   1,   0,   0,   1, 0,   0,   0,   0, 0, 0, 7, 'e', 'x',
+                                'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1};
+static const uint8_t dns_r[] = {0,    0,   0x81, 0x80, 0,   1, 0,   1,   0,   0, 0, 0, 7, 'e', 'x',
+                                'a',  'm', 'p',  'l',  'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,   0xc0,
+                                0x0c, 0,   1,    0,    1,   0, 0,   0,   60,  0, 4, 1, 2, 3,   4};
+
+/* Literal header field without indexing, indexed name (4-bit prefix). */
+static size_t lit(uint8_t *b, unsigned idx, const char *v)
+{
+    size_t n = 0, vl = strlen(v);
+    if (idx < 15) {
+        b[n++] = (uint8_t)idx;
+    } else {
+        b[n++] = 15;
+        b[n++] = (uint8_t)(idx - 15);
+    }
+    b[n++] = (uint8_t)vl;
+    memcpy(b + n, v, vl);
+    return n + vl;
+}
+
+static void doh_response(struct msg *m, uint32_t sid, bool padded)
+{
+    uint8_t blk[64];
+    size_t n = 0;
+    blk[n++] = 0x88; /* :status 200 */
+    n += lit(blk + n, 31, "application/dns-message");
+    frame(m, 1, 0x04, sid, blk, n);
+    uint8_t d[128];
+    size_t k = 0;
+    if (padded) {
+        d[k++] = 3;
+    }
+    memcpy(d + k, dns_r, sizeof(dns_r));
+    k += sizeof(dns_r);
+    if (padded) {
+        memset(d + k, 0, 3);
+        k += 3;
+    }
+    frame(m, 0, padded ? 0x09 : 0x01, sid, d, k);
+}
+
+VG_TEST(http2_dns_over_https)
+{
+    struct conv cv;
+    memset(&cv, 0, sizeof(cv));
+    struct msg *m = conv_msg(&cv, C2S);
+    put(m, PREFACE, 24);
+    /* stream 1: GET /dns-query?dns=<base64url of dns_q> */
+    uint8_t blk[128];
+    size_t n = 0;
+    blk[n++] = 0x82;
+    n += lit(blk + n, 4, "/dns-query?ct&dns=AAABAAABAAAAAAAAB2V4YW1wbGUDY29tAAABAAE");
+    frame(m, 1, 0x05, 1, blk, n);
+    /* stream 3: POST with the message as body (application/dns-message) */
+    n = 0;
+    blk[n++] = 0x83;
+    n += lit(blk + n, 31, "application/dns-message");
+    frame(m, 1, 0x04, 3, blk, n);
+    frame(m, 0, 0x01, 3, dns_q, sizeof(dns_q));
+    /* stream 5: an ordinary GET (no DNS) */
+    frame(m, 1, 0x05, 5, req_block, sizeof(req_block));
+    m = conv_msg(&cv, S2C);
+    doh_response(m, 1, true);
+    /* stream 3's answer is not DNS: the request's message is logged */
+    static const uint8_t rsp[] = {0x88};
+    frame(m, 1, 0x04, 3, rsp, sizeof(rsp));
+    frame(m, 0, 0x01, 3, "nope", 4);
+    frame(m, 1, 0x05, 5, rsp, sizeof(rsp));
+    int rc;
+    char *out = run_checked(&cv, &rc, NULL);
+    CHECK_EQ_INT(rc, VG_SENSOR_APP_OK);
+    CHECK_EQ_INT(count(out, "\"event_type\":\"http\""), 3);
+    CHECK_EQ_INT(count(out, "\"event_type\":\"dns\""), 2);
+    const char *r1 = strstr(out, "{\"event_type\":\"dns\",\"tx_id\":0,\"http\":{");
+    CHECK(r1 != NULL);
+    CHECK(r1 &&
+          strstr(r1, "\"dns\":{\"version\":3,\"type\":\"response\",\"tx_id\":0,\"id\":0,") != NULL);
+    CHECK(strstr(out, "\"answers\":[{\"rrname\":\"example.com\",\"rrtype\":\"A\",\"ttl\":60,"
+                      "\"rdata\":\"1.2.3.4\"}]") != NULL);
+    const char *r3 = strstr(out, "{\"event_type\":\"dns\",\"tx_id\":1,\"http\":{");
+    CHECK(r3 != NULL);
+    CHECK(r3 && strstr(r3, "\"dns\":{\"version\":3,\"type\":\"request\",\"tx_id\":1,") != NULL);
+    CHECK(doh_notes > 0);
+    vg_free(out);
+}
+
+/* A DoH body larger than a DNS message (64 KiB) is dropped, never grown without bound. */
+VG_TEST(http2_dns_over_https_bounds)
+{
+    static struct conv cv;
+    memset(&cv, 0, sizeof(cv));
+    struct msg *m = conv_msg(&cv, C2S);
+    put(m, PREFACE, 24);
+    uint8_t blk[64];
+    size_t n = 0;
+    blk[n++] = 0x83;
+    n += lit(blk + n, 31, "application/dns-message");
+    frame(m, 1, 0x04, 1, blk, n);
+    const struct vg_sensor_app_proto *pr = &vg_sensor_proto_http2;
+    vg_sbuf_reset(&fake_out);
+    vg_sbuf_adds(&fake_out, "");
+    void *st = pr->state_new();
+    struct vg_sensor_app_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.dir = C2S;
+    CHECK_EQ_INT(pr->data(&c, st, m->b, m->n), VG_SENSOR_APP_OK);
+    static uint8_t big[9 + 70000];
+    size_t len = sizeof(big) - 9;
+    big[0] = (uint8_t)(len >> 16);
+    big[1] = (uint8_t)(len >> 8);
+    big[2] = (uint8_t)len;
+    big[4] = 0x01; /* DATA, END_STREAM */
+    big[8] = 1;
+    memcpy(big + 9, dns_q, sizeof(dns_q));
+    CHECK_EQ_INT(pr->data(&c, st, big, sizeof(big)), VG_SENSOR_APP_OK);
+    pr->end(&c, st);
+    pr->state_free(st);
+    CHECK_EQ_INT(count(fake_out.p, "\"event_type\":\"dns\""), 0);
+    CHECK_EQ_INT(count(fake_out.p, "\"event_type\":\"http\""), 1);
 }

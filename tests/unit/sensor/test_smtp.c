@@ -87,7 +87,7 @@ VG_TEST(smtp_resets_and_rejected_data)
 VG_TEST(smtp_starttls)
 {
     const struct fake_step s[] = {
-        {S2C, "220 mail\r\n"}, {C2S, "EHLO c\r\n"},     {S2C, "250 STARTTLS\r\n"},
+        {S2C, "220 mail\r\n"}, {C2S, "EHLO c\r\n"},       {S2C, "250 STARTTLS\r\n"},
         {C2S, "STARTTLS\r\n"}, {S2C, "220 go ahead\r\n"},
     };
     int rc;
@@ -118,5 +118,76 @@ VG_TEST(smtp_auth_login_failure_and_long_line)
     CHECK_EQ_INT(fake_auth_fail, 1);
     CHECK_EQ_INT(count_lines(out), 1);
     CHECK(strlen(out) < 4300); /* helo bounded by the line cap */
+    vg_free(out);
+}
+
+/* RSET ends the transaction on its 250 reply: a DATA pipelined behind it joins the current
+ * transaction; the reply to the final "." takes its own slot in the reply queue. */
+VG_TEST(smtp_pipelined_rset_and_dot_reply)
+{
+    const struct fake_step s[] = {
+        {S2C, "220 mail\r\n"},
+        {C2S, "EHLO cl\r\n"},
+        {S2C, "250-PIPELINING\r\n250 OK\r\n"},
+        {C2S, "RSET\r\nDATA\r\n.\r\n"},
+        {S2C, "250 reset\r\n354 go\r\n250 queued\r\n"},
+        {C2S, "MAIL FROM:<a@e>\r\nRCPT TO:<b@e>\r\nDATA\r\n"},
+        {S2C, "250 ok\r\n250 ok\r\n354 go\r\n"},
+        {C2S, "From: a@e\r\n\r\nx\r\n.\r\nRSET\r\nMAIL FROM:<b@e>\r\nRCPT TO:<a@e>\r\nDATA\r\n"},
+        {S2C, "250 queued\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+        {C2S, "From: b@e\r\n\r\ny\r\n.\r\n"},
+        {S2C, "250 queued\r\n"},
+    };
+    char *out = run(s, sizeof(s) / sizeof(s[0]));
+    CHECK_EQ_INT(count_lines(out), 3);
+    CHECK(strstr(out,
+                 "\"tx_id\":0,\"smtp\":{\"helo\":\"cl\"},\"email\":{\"status\":\"PARSE_DONE\"}}") !=
+          NULL);
+    CHECK(strstr(out,
+                 "\"tx_id\":2,\"smtp\":{\"helo\":\"cl\",\"mail_from\":\"<b@e>\",\"rcpt_to\":["
+                 "\"<a@e>\"]},\"email\":{\"from\":\"b@e\",\"status\":\"PARSE_DONE\"}}") != NULL);
+    vg_free(out);
+}
+
+/* A malformed BDAT opens nothing and reads no chunk, but its reply keeps its queue slot. */
+VG_TEST(smtp_bad_bdat_keeps_reply_slot)
+{
+    const struct fake_step s[] = {
+        {S2C, "220 mail\r\n"},
+        {C2S, "EHLO cl\r\n"},
+        {S2C, "250 CHUNKING\r\n"},
+        {C2S, "BDAT 5 X\r\nMAIL FROM:<a@e>\r\nRCPT TO:<b@e>\r\nDATA\r\n"},
+        {S2C, "501 syntax\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+        {C2S, "To: b@e\r\n\r\nbody\r\n.\r\n"},
+        {S2C, "250 queued\r\n"},
+    };
+    char *out = run(s, sizeof(s) / sizeof(s[0]));
+    CHECK_STR(out, "{\"event_type\":\"smtp\",\"tx_id\":0,\"smtp\":{\"helo\":\"cl\",\"mail_from\":"
+                   "\"<a@e>\",\"rcpt_to\":[\"<b@e>\"]},\"email\":{\"to\":[\"b@e\"],\"status\":"
+                   "\"PARSE_DONE\"}}\n");
+    vg_free(out);
+}
+
+/* Attachment names are kept up to 255 bytes, as Suricata's MIME decoder does. */
+VG_TEST(smtp_long_attachment_name)
+{
+    char msg[1024];
+    char name[301];
+    memset(name, 'n', 300);
+    name[300] = '\0';
+    snprintf(msg, sizeof(msg),
+             "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n"
+             "Content-Disposition: attachment; filename=\"%s\"\r\n\r\nx\r\n--B--\r\n.\r\n",
+             name);
+    const struct fake_step s[] = {
+        {S2C, "220 mail\r\n"},         {C2S, "MAIL FROM:<a@e>\r\nDATA\r\n"},
+        {S2C, "250 ok\r\n354 go\r\n"}, {C2S, msg},
+        {S2C, "250 queued\r\n"},
+    };
+    char *out = run(s, sizeof(s) / sizeof(s[0]));
+    name[255] = '\0';
+    char want[400];
+    snprintf(want, sizeof(want), "\"attachment\":[\"%s\"]", name);
+    CHECK(strstr(out, want) != NULL);
     vg_free(out);
 }
