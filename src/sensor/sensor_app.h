@@ -217,9 +217,13 @@ struct vg_sensor_engine_config {
     bool log_ether;             /* "ether":{"src_mac","dest_mac"} in record headers (off) */
     uint16_t community_id_seed; /* Community ID v1 seed (default 0; Suricata's
                                    community-id-seed) */
+    bool http_headers;          /* log request_headers/response_headers (Suricata's
+                                   dump-all-headers: both) */
 };
 
 void vg_sensor_engine_config_default(struct vg_sensor_engine_config *cfg);
+/* The configuration engine e runs with (parsers read their options through c->eng). */
+const struct vg_sensor_engine_config *vg_sensor_engine_config_of(const struct vg_sensor_engine *e);
 
 /* Counters (monotonic) of one engine. */
 struct vg_sensor_engine_stats {

@@ -957,6 +957,11 @@ void vg_sensor_engine_flush(struct vg_sensor_engine *e)
     vg_sensor_flow_table_flush(e->ft);
 }
 
+const struct vg_sensor_engine_config *vg_sensor_engine_config_of(const struct vg_sensor_engine *e)
+{
+    return e ? &e->cfg : NULL;
+}
+
 void vg_sensor_engine_stats(const struct vg_sensor_engine *e, struct vg_sensor_engine_stats *out)
 {
     *out = e->st;

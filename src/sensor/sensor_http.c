@@ -21,10 +21,15 @@
 #include "sensor/sensor_app.h"
 #include "sensor/sensor_line.h"
 
-#define HTTP_TX_MAX   4
-#define HTTP_ARENA    2048
-#define HTTP_LINE_CAP 4096
-#define HTTP_USER_MAX 128
+#define HTTP_TX_MAX    4
+#define HTTP_ARENA     2048
+#define HTTP_LINE_CAP  4096
+#define HTTP_USER_MAX  128
+#define HTTP_HDR_CAP   8192 /* logged header bytes per transaction (cfg.http_headers) */
+#define HTTP_HNAME_MAX 255  /* Suricata's MAX_SIZE_HEADER_NAME - 1 */
+#define HTTP_HVAL_MAX  2047 /* Suricata's MAX_SIZE_HEADER_VALUE - 1 */
+#define HTTP_HENT      5    /* entry header: direction, name length, value length */
+#define HTTP_HDR_ENT   128  /* header entries per transaction (bounds the name lookups) */
 
 enum http_field {
     HF_HOST,
@@ -46,12 +51,17 @@ struct http_tx {
     int port;        /* port from the URI or Host header, -1 when none */
     uint16_t off[HF_N], len[HF_N];
     uint16_t used;
+    uint16_t hused; /* bytes of this transaction's header entries (cfg.http_headers) */
+    uint16_t hlast; /* offset of the last entry (folding), UINT16_MAX none */
+    uint8_t hcount; /* header entries */
+    bool hfull;     /* no room for more entries: further headers are not kept */
     bool has_req, req_done, resp_done, cred, head, connect;
     char arena[HTTP_ARENA];
 };
 
 enum http_pstate {
     HS_LINE,       /* request or status line */
+    HS_MAYBE09,    /* after a request line without protocol: HTTP/0.9 unless a header follows */
     HS_HEADERS,    /* header lines up to the empty line */
     HS_BODY,       /* remain bytes of Content-Length body */
     HS_CHUNK_SIZE, /* chunk-size line */
@@ -78,6 +88,8 @@ struct http_state {
     uint64_t next_id;
     struct http_dir dir[2]; /* [VG_SENSOR_FLOW_TO_SERVER], [.._TOCLIENT] */
     uint32_t anomalies;
+    int hdr_mode; /* cfg.http_headers: 0 not yet read, 1 off, 2 on */
+    uint8_t *hdr; /* HTTP_TX_MAX * HTTP_HDR_CAP header entries (allocated when on) */
     uint8_t lbuf[2][HTTP_LINE_CAP];
 };
 
@@ -177,8 +189,144 @@ static void tx_kstr(struct vg_sbuf *b, const struct http_tx *tx, enum http_field
     }
 }
 
+/* ------------------------------------------------------------------ all headers */
+/*
+ * With cfg.http_headers each transaction keeps its header lines, in wire order, in its own
+ * HTTP_HDR_CAP slice of st->hdr as entries [direction][name length:2][value length:2][name]
+ * [value]. A repeated name is merged into the first entry ("a, b"), as libhtp does; names and
+ * values are cut at Suricata's logging bounds. Past HTTP_HDR_ENT entries or the slice's room
+ * the transaction keeps no more headers (anomaly), which bounds the work per header line.
+ */
+
+static uint8_t *tx_hbuf(struct http_state *st, const struct http_tx *tx)
+{
+    return st->hdr + (size_t)(tx - st->tx) * HTTP_HDR_CAP;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static void wr16(uint8_t *p, size_t v)
+{
+    p[0] = (uint8_t)(v & 0xff);
+    p[1] = (uint8_t)(v >> 8);
+}
+
+/* Case-insensitive equality of two header names. */
+static bool name_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    if (an != bn) {
+        return false;
+    }
+    for (size_t i = 0; i < an; i++) {
+        uint8_t x = a[i], y = b[i];
+        x = (x >= 'A' && x <= 'Z') ? (uint8_t)(x + 32) : x;
+        y = (y >= 'A' && y <= 'Z') ? (uint8_t)(y + 32) : y;
+        if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Append sep then v[0..vn) to the value of the entry at off (bounded by HTTP_HVAL_MAX and the
+ * slice; later entries move up). */
+static void hdr_extend(struct http_state *st, struct http_tx *tx, size_t off, const char *sep,
+                       const uint8_t *v, size_t vn)
+{
+    uint8_t *b = tx_hbuf(st, tx), *e = b + off;
+    size_t nl = rd16(e + 1), ol = rd16(e + 3), sn = strlen(sep);
+    size_t add = sn + vn;
+    if (ol + add > HTTP_HVAL_MAX) {
+        add = HTTP_HVAL_MAX - ol;
+    }
+    if (add == 0) {
+        return;
+    }
+    if (tx->hused + add > HTTP_HDR_CAP) {
+        st->anomalies++;
+        add = HTTP_HDR_CAP - tx->hused;
+        if (add == 0) {
+            return;
+        }
+    }
+    size_t end = off + HTTP_HENT + nl + ol;
+    memmove(b + end + add, b + end, tx->hused - end);
+    size_t k = add < sn ? add : sn;
+    memcpy(b + end, sep, k);
+    memcpy(b + end + k, v, add - k);
+    wr16(e + 3, ol + add);
+    tx->hused = (uint16_t)(tx->hused + add);
+}
+
+/* Keep header name: value of direction dir for the record of tx. */
+static void hdr_add(struct http_state *st, struct http_tx *tx, enum vg_sensor_flow_dir dir,
+                    const uint8_t *name, size_t nl, const uint8_t *v, size_t vn)
+{
+    uint8_t *b = tx_hbuf(st, tx);
+    if (tx->hfull) {
+        return;
+    }
+    nl = nl > HTTP_HNAME_MAX ? HTTP_HNAME_MAX : nl;
+    vn = vn > HTTP_HVAL_MAX ? HTTP_HVAL_MAX : vn;
+    for (size_t o = 0; o < tx->hused;) {
+        size_t enl = rd16(b + o + 1), evl = rd16(b + o + 3);
+        if (b[o] == (uint8_t)dir && name_eq(b + o + HTTP_HENT, enl, name, nl)) {
+            tx->hlast = (uint16_t)o;
+            hdr_extend(st, tx, o, ", ", v, vn);
+            return;
+        }
+        o += HTTP_HENT + enl + evl;
+    }
+    if (tx->hcount == HTTP_HDR_ENT || tx->hused + HTTP_HENT + nl + vn > HTTP_HDR_CAP) {
+        st->anomalies++;
+        tx->hlast = UINT16_MAX;
+        tx->hfull = true;
+        return;
+    }
+    uint8_t *e = b + tx->hused;
+    e[0] = (uint8_t)dir;
+    wr16(e + 1, nl);
+    wr16(e + 3, vn);
+    memcpy(e + HTTP_HENT, name, nl);
+    memcpy(e + HTTP_HENT + nl, v, vn);
+    tx->hlast = tx->hused;
+    tx->hused = (uint16_t)(tx->hused + HTTP_HENT + nl + vn);
+    tx->hcount++;
+}
+
+/* ,"key":[{"name":…,"value":…},…] for the entries of direction dir (nothing when none). */
+static void hdr_log(struct vg_sbuf *s, struct http_state *st, const struct http_tx *tx,
+                    enum vg_sensor_flow_dir dir, const char *key)
+{
+    const uint8_t *b = tx_hbuf(st, tx);
+    bool first = true;
+    for (size_t o = 0; o < tx->hused;) {
+        size_t nl = rd16(b + o + 1), vl = rd16(b + o + 3);
+        if (b[o] == (uint8_t)dir) {
+            vg_sbuf_adds(s, first ? ",\"" : ",");
+            if (first) {
+                vg_sbuf_adds(s, key);
+                vg_sbuf_adds(s, "\":[");
+                first = false;
+            }
+            vg_sbuf_adds(s, "{\"name\":");
+            vg_sbuf_add_json_str(s, (const char *)b + o + HTTP_HENT, nl);
+            vg_sbuf_adds(s, ",\"value\":");
+            vg_sbuf_add_json_str(s, (const char *)b + o + HTTP_HENT + nl, vl);
+            vg_sbuf_addc(s, '}');
+        }
+        o += HTTP_HENT + nl + vl;
+    }
+    if (!first) {
+        vg_sbuf_addc(s, ']');
+    }
+}
+
 /* Write the EVE record of tx. */
-static void tx_log(struct vg_sensor_app_ctx *c, const struct http_tx *tx)
+static void tx_log(struct vg_sensor_app_ctx *c, struct http_state *st, const struct http_tx *tx)
 {
     struct vg_sbuf *b = vg_sensor_rec_begin(c, "http", VG_SENSOR_REC_FLOW, (int64_t)tx->id);
     vg_sbuf_adds(b, ",\"http\":{");
@@ -199,6 +347,10 @@ static void tx_log(struct vg_sensor_app_ctx *c, const struct http_tx *tx)
     }
     tx_kstr(b, tx, HF_LOCATION, "redirect");
     vg_sensor_json_kint(b, "length", (int64_t)tx->length);
+    if (st->hdr_mode == 2) {
+        hdr_log(b, st, tx, VG_SENSOR_FLOW_TO_SERVER, "request_headers");
+        hdr_log(b, st, tx, VG_SENSOR_FLOW_TO_CLIENT, "response_headers");
+    }
     vg_sbuf_addc(b, '}');
     vg_sensor_rec_end(c);
 }
@@ -211,7 +363,7 @@ static struct http_tx *ring_at(struct http_state *st, uint32_t i)
 /* Log and drop the oldest transaction. */
 static void ring_pop_log(struct vg_sensor_app_ctx *c, struct http_state *st)
 {
-    tx_log(c, ring_at(st, 0));
+    tx_log(c, st, ring_at(st, 0));
     st->head = (st->head + 1) % HTTP_TX_MAX;
     st->count--;
 }
@@ -235,6 +387,7 @@ static struct http_tx *ring_push(struct vg_sensor_app_ctx *c, struct http_state 
     memset(tx, 0, offsetof(struct http_tx, arena));
     tx->id = st->next_id++;
     tx->port = -1;
+    tx->hlast = UINT16_MAX;
     return tx;
 }
 
@@ -368,11 +521,7 @@ static void req_line(struct vg_sensor_app_ctx *c, struct http_state *st, const u
         tx_set(tx, HF_URL, l + i, ue - i);
         uri_host(tx, l + i, ue - i);
     }
-    if (!tx_has(tx, HF_PROTO)) {
-        tx->req_done = true; /* HTTP/0.9: no headers follow */
-        return;
-    }
-    d->ps = HS_HEADERS;
+    d->ps = tx_has(tx, HF_PROTO) ? HS_HEADERS : HS_MAYBE09;
     d->has_cl = d->chunked = false;
     d->last_hdr = -1;
 }
@@ -482,11 +631,25 @@ static void header_line(struct vg_sensor_app_ctx *c, struct http_state *st,
 {
     struct http_dir *d = &st->dir[dir];
     if (is_sp(l[0])) {
-        return; /* obsolete line folding: the first line's value is what we keep */
+        /* obsolete line folding: the first line's value is what the fields keep; the logged
+         * header gets the continuation (as libhtp joins it) */
+        if (st->hdr_mode == 2 && tx->hlast != UINT16_MAX && tx_hbuf(st, tx)[tx->hlast] == dir) {
+            size_t cn = n;
+            while (cn && (is_sp(l[cn - 1]) || l[cn - 1] == '\r')) {
+                cn--;
+            }
+            hdr_extend(st, tx, tx->hlast, "", l, cn);
+        }
+        return;
     }
     const uint8_t *colon = memchr(l, ':', n);
     if (!colon) {
         st->anomalies++;
+        if (st->hdr_mode == 2) {
+            size_t vn = n;
+            const uint8_t *v = trim(l, &vn);
+            hdr_add(st, tx, dir, l, 0, v, vn); /* libhtp: empty name, the line as value */
+        }
         return;
     }
     size_t nl = (size_t)(colon - l);
@@ -495,6 +658,9 @@ static void header_line(struct vg_sensor_app_ctx *c, struct http_state *st,
     }
     size_t vn = n - (size_t)(colon + 1 - l);
     const uint8_t *v = trim(colon + 1, &vn);
+    if (st->hdr_mode == 2) {
+        hdr_add(st, tx, dir, l, nl, v, vn);
+    }
     if (dir == VG_SENSOR_FLOW_TO_SERVER) {
         req_header(c, tx, d, l, nl, v, vn);
     } else {
@@ -601,6 +767,42 @@ static int resp_headers_end(struct vg_sensor_app_ctx *c, struct http_state *st, 
     return VG_SENSOR_APP_OK;
 }
 
+/* Does l[0..n) end with an "HTTP/" protocol word (a request line, not a header)? */
+static bool ends_with_proto(const uint8_t *l, size_t n)
+{
+    size_t ps = n;
+    while (ps && !is_sp(l[ps - 1])) {
+        ps--;
+    }
+    return ps && vg_sensor_line_iprefix(l + ps, n - ps, "http/");
+}
+
+/*
+ * A line after a request line without protocol. libhtp calls the request HTTP/0.9 only when
+ * nothing but whitespace follows it; anything else means the protocol is missing and header
+ * lines follow (REQUEST_LINE_MISSING_PROTOCOL). Deciding on the next line (not on what the
+ * segment happens to hold) keeps the result independent of segmentation. A new request line
+ * ends the HTTP/0.9 request instead. Returns true when l is to be parsed as a header.
+ */
+static bool req_maybe09(struct vg_sensor_app_ctx *c, struct http_state *st, struct http_tx *tx,
+                        const uint8_t *l, size_t n)
+{
+    struct http_dir *d = &st->dir[VG_SENSOR_FLOW_TO_SERVER];
+    size_t tn = n;
+    (void)trim(l, &tn);
+    if (tn == 0) {
+        return false;
+    }
+    if (!memchr(l, ':', n) && ends_with_proto(l, n)) {
+        msg_done(c, st, VG_SENSOR_FLOW_TO_SERVER, tx);
+        req_line(c, st, l, n);
+        return false;
+    }
+    st->anomalies++; /* request line: missing protocol */
+    d->ps = HS_HEADERS;
+    return true;
+}
+
 /* ------------------------------------------------------------------ line dispatch */
 
 /* A complete line l[0..n) (CR stripped) in direction dir. */
@@ -631,6 +833,12 @@ static int on_line(struct vg_sensor_app_ctx *c, struct http_state *st, enum vg_s
         d->ps = HS_HEADERS;
         d->has_cl = d->chunked = false;
         d->last_hdr = -1;
+        return VG_SENSOR_APP_OK;
+    case HS_MAYBE09:
+        if (!req || !tx || !req_maybe09(c, st, tx, l, n)) {
+            return VG_SENSOR_APP_OK;
+        }
+        header_line(c, st, dir, tx, l, n);
         return VG_SENSOR_APP_OK;
     case HS_HEADERS:
         if (!req) {
@@ -691,6 +899,17 @@ static size_t on_counted(struct vg_sensor_app_ctx *c, struct http_state *st,
     return k;
 }
 
+/* Read cfg.http_headers once per flow; the header slices are allocated only when it is on. */
+static void hdr_mode_init(struct vg_sensor_app_ctx *c, struct http_state *st)
+{
+    const struct vg_sensor_engine_config *cfg = vg_sensor_engine_config_of(c->eng);
+    st->hdr_mode = 1;
+    if (cfg && cfg->http_headers) {
+        st->hdr = vg_malloc((size_t)HTTP_TX_MAX * HTTP_HDR_CAP);
+        st->hdr_mode = st->hdr ? 2 : 1;
+    }
+}
+
 static int http_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, size_t n)
 {
     struct http_state *st = vst;
@@ -698,6 +917,9 @@ static int http_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, s
         c->dir == VG_SENSOR_FLOW_TO_SERVER ? VG_SENSOR_FLOW_TO_SERVER : VG_SENSOR_FLOW_TO_CLIENT;
     struct http_dir *d = &st->dir[dir];
     size_t total = n;
+    if (!st->hdr_mode) {
+        hdr_mode_init(c, st);
+    }
     while (n > 0) {
         size_t used;
         if (d->ps == HS_TUNNEL) {
@@ -733,6 +955,19 @@ static int http_data(struct vg_sensor_app_ctx *c, void *vst, const uint8_t *p, s
     return VG_SENSOR_APP_OK;
 }
 
+/* The transaction a message of direction dir belongs to (NULL: none yet). */
+static struct http_tx *dir_tx(struct vg_sensor_app_ctx *c, struct http_state *st,
+                              enum vg_sensor_flow_dir dir)
+{
+    return dir == VG_SENSOR_FLOW_TO_SERVER ? req_tx(st) : resp_tx(c, st);
+}
+
+/*
+ * n bytes of c->dir were lost. Inside a counted body the hole is body (counted in length, as
+ * Suricata does); what is left of it past the body's end, or a hole in a message head or in
+ * chunk framing, loses the framing: the message ends with what it has and parsing resumes at
+ * the next line (the next request or status line).
+ */
 static void http_gap(struct vg_sensor_app_ctx *c, void *vst, size_t n)
 {
     struct http_state *st = vst;
@@ -740,22 +975,23 @@ static void http_gap(struct vg_sensor_app_ctx *c, void *vst, size_t n)
         c->dir == VG_SENSOR_FLOW_TO_SERVER ? VG_SENSOR_FLOW_TO_SERVER : VG_SENSOR_FLOW_TO_CLIENT;
     struct http_dir *d = &st->dir[dir];
     st->anomalies++;
-    if ((d->ps == HS_BODY || d->ps == HS_CHUNK_DATA) && d->remain >= n) {
-        /* a hole inside a counted body: skip it without counting it as received */
-        d->remain -= n;
-        if (d->remain == 0) {
-            if (d->ps == HS_CHUNK_DATA) {
-                d->ps = HS_CHUNK_END;
-            } else {
-                msg_done(c, st, dir, dir == VG_SENSOR_FLOW_TO_SERVER ? req_tx(st) : resp_tx(c, st));
-            }
+    if (d->ps == HS_TUNNEL) {
+        return;
+    }
+    if (d->ps == HS_CLOSE) {
+        body_bytes(dir, dir == VG_SENSOR_FLOW_TO_SERVER ? NULL : resp_tx(c, st), n);
+        return;
+    }
+    if (d->ps == HS_BODY || d->ps == HS_CHUNK_DATA) {
+        size_t k = d->remain < n ? (size_t)d->remain : n;
+        n -= on_counted(c, st, dir, k);
+        if (n == 0) {
+            return;
         }
-        return;
     }
-    if (d->ps == HS_CLOSE || d->ps == HS_TUNNEL) {
-        return;
+    if (d->ps != HS_LINE) {
+        msg_done(c, st, dir, dir_tx(c, st, dir));
     }
-    /* lost framing: resynchronise on the next message line */
     vg_sensor_line_reset(&d->line);
     d->ps = HS_LINE;
 }
@@ -799,8 +1035,12 @@ static void *http_state_new(void)
     return st;
 }
 
-static void http_state_free(void *st)
+static void http_state_free(void *vst)
 {
+    struct http_state *st = vst;
+    if (st) {
+        vg_free(st->hdr);
+    }
     vg_free(st);
 }
 
