@@ -33,7 +33,7 @@
 struct opts {
     const char *read, *iface, *bpf, *eve, *server, *state, *token, *backend;
     uint32_t workers, snaplen, max_flows, cid_seed;
-    bool no_promisc, no_flow, no_detect, ether, verbose;
+    bool no_promisc, no_flow, no_detect, ether, http_headers, verbose;
 };
 
 /* Where records go: a file (or stdout) and/or the server. */
@@ -75,6 +75,7 @@ static void usage(FILE *f)
                "  --no-detect         do not run the network detections\n"
                "  --ether             add source and destination MAC addresses to records\n"
                "  --community-id-seed N  seed of the Community ID flow hash (default 0)\n"
+               "  --http-headers      log every HTTP request and response header\n"
                "  -v                  more detail in the summary (counters)\n"
                "  -h, --help          this help\n");
 }
@@ -171,6 +172,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->no_promisc = true;
         } else if (!strcmp(a, "--ether")) {
             o->ether = true;
+        } else if (!strcmp(a, "--http-headers")) {
+            o->http_headers = true;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -280,6 +283,7 @@ static int proc_create(struct proc *p, const struct opts *o, struct out *out, bo
     cfg.detect = !o->no_detect;
     cfg.flow.max_flows = o->max_flows; /* 0: the default (1,000,000 per engine) */
     cfg.log_ether = o->ether;
+    cfg.http_headers = o->http_headers;
     cfg.community_id_seed = (uint16_t)o->cid_seed;
     if (o->workers == 1) {
         int rc = vg_sensor_engine_create(&cfg, sink_line, out, &p->eng);

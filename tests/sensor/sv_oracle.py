@@ -197,7 +197,8 @@ def eve_config(tdir):
     """What the test's suricata.yaml asks of EVE output: (env, extra args, reason to skip).
 
     Settings with a sensor equivalent are passed on: the DNS v2 layout (`dns: {version: 2}`)
-    as SURICATA_EVE_DNS_VERSION=2 (the switch Suricata reads too), `ethernet: yes` as
+    as SURICATA_EVE_DNS_VERSION=2 (the switch Suricata reads too), http `dump-all-headers`
+    as --http-headers, `ethernet: yes` as
     --ether, `community-id-seed` as --community-id-seed. Per-type/request/response DNS output
     filtering is a logging configuration the sensor does not emulate: such tests are skipped."""
     path = os.path.join(tdir, "suricata.yaml")
@@ -229,6 +230,9 @@ def eve_config(tdir):
         if "community-id-seed" in eve:
             args += ["--community-id-seed", str(eve["community-id-seed"])]
         for t in eve.get("types") or []:
+            if isinstance(t, dict) and isinstance(t.get("http"), dict) and \
+                    t["http"].get("dump-all-headers") not in (None, "none", False):
+                args.append("--http-headers")
             if isinstance(t, dict) and isinstance(t.get("dns"), dict):
                 d = t["dns"]
                 if str(d.get("version")) == "2":
