@@ -22,12 +22,19 @@
 #define ETH_QINQ_OLD 0x9100
 #define ETH_TEB      0x6558 /* transparent Ethernet bridging (GRE) */
 #define ETH_ERSPAN2  0x88be /* ERSPAN type I/II */
+#define ETH_PPPOE    0x8864 /* PPPoE session stage (discovery, 0x8863, carries no IP) */
+#define ETH_MPLS     0x8847 /* MPLS unicast */
+#define ETH_MPLS_MC  0x8848 /* MPLS multicast */
+#define PPP_IPV4     0x0021
+#define PPP_IPV6     0x0057
 #define VXLAN_PORT   4789
 
 static const char *const anomaly_names[VG_SENSOR_ANOM_COUNT] = {
     [VG_SENSOR_ANOM_NONE] = "none",
     [VG_SENSOR_ANOM_LINK_UNKNOWN] = "link.unknown_type",
     [VG_SENSOR_ANOM_ETH_TRUNC] = "ethernet.truncated",
+    [VG_SENSOR_ANOM_PPPOE_TRUNC] = "pppoe.truncated",
+    [VG_SENSOR_ANOM_MPLS_TRUNC] = "mpls.truncated",
     [VG_SENSOR_ANOM_VLAN_TRUNC] = "vlan.truncated",
     [VG_SENSOR_ANOM_VLAN_TOO_DEEP] = "vlan.too_many_layers",
     [VG_SENSOR_ANOM_SLL_TRUNC] = "sll.truncated",
@@ -382,10 +389,61 @@ static int decode_vlan(struct vg_sensor_pkt *pkt, const uint8_t *p, uint32_t len
     return decode_ethertype(pkt, be16(p + 2), p + 4, len - 4);
 }
 
+/*
+ * PPPoE session (RFC 2516): version/type, code, session id, length, then PPP's protocol field,
+ * one byte when compressed (odd first byte, RFC 1661 §6.5) or two. IPv4 and IPv6 are decoded;
+ * other PPP protocols (LCP, IPCP, ...) carry no network layer.
+ */
+static int decode_pppoe(struct vg_sensor_pkt *pkt, const uint8_t *p, uint32_t len)
+{
+    if (len < 7) {
+        return anomaly(pkt, VG_SENSOR_ANOM_PPPOE_TRUNC);
+    }
+    uint32_t plen = be16(p + 4);
+    if (plen + 6 < len) {
+        len = plen + 6; /* Ethernet padding after the session payload */
+    }
+    uint32_t hlen = (p[6] & 1) ? 7 : 8;
+    if (len < hlen) {
+        return anomaly(pkt, VG_SENSOR_ANOM_PPPOE_TRUNC);
+    }
+    uint16_t proto = hlen == 7 ? p[6] : be16(p + 6);
+    if (proto == PPP_IPV4) {
+        return decode_ipv4(pkt, p + hlen, len - hlen);
+    }
+    return proto == PPP_IPV6 ? decode_ipv6(pkt, p + hlen, len - hlen) : 0;
+}
+
+/* MPLS: 4-byte labels up to the bottom-of-stack bit; the payload's version nibble says IPv4
+ * or IPv6 (anything else, e.g. a pseudowire, is not decoded). */
+static int decode_mpls(struct vg_sensor_pkt *pkt, const uint8_t *p, uint32_t len)
+{
+    for (int labels = 0; labels < 16; labels++) {
+        if (len < 4) {
+            return anomaly(pkt, VG_SENSOR_ANOM_MPLS_TRUNC);
+        }
+        bool bottom = p[2] & 1;
+        p += 4;
+        len -= 4;
+        if (bottom) {
+            if (len && (p[0] >> 4) == 4) {
+                return decode_ipv4(pkt, p, len);
+            }
+            return len && (p[0] >> 4) == 6 ? decode_ipv6(pkt, p, len) : 0;
+        }
+    }
+    return anomaly(pkt, VG_SENSOR_ANOM_MPLS_TRUNC);
+}
+
 static int decode_ethertype(struct vg_sensor_pkt *pkt, uint16_t type, const uint8_t *p,
                             uint32_t len)
 {
     switch (type) {
+    case ETH_PPPOE:
+        return decode_pppoe(pkt, p, len);
+    case ETH_MPLS:
+    case ETH_MPLS_MC:
+        return decode_mpls(pkt, p, len);
     case ETH_IPV4:
         return decode_ipv4(pkt, p, len);
     case ETH_IPV6:

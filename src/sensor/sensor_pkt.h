@@ -119,6 +119,8 @@ enum vg_sensor_anomaly {
     VG_SENSOR_ANOM_VXLAN_TRUNC,        /* VXLAN header cut short */
     VG_SENSOR_ANOM_VXLAN_BAD_FLAGS,    /* VXLAN without the I (valid VNI) flag */
     VG_SENSOR_ANOM_TUNNEL_TOO_DEEP,    /* more than VG_SENSOR_MAX_TUNNEL nested tunnels */
+    VG_SENSOR_ANOM_PPPOE_TRUNC,        /* PPPoE session header or PPP protocol cut short */
+    VG_SENSOR_ANOM_MPLS_TRUNC,         /* MPLS label stack cut short (no bottom of stack) */
     VG_SENSOR_ANOM_COUNT
 };
 

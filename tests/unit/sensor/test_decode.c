@@ -254,6 +254,60 @@ VG_TEST(vlan_and_qinq)
     CHECK_EQ_INT(k.anomaly, VG_SENSOR_ANOM_VLAN_TOO_DEEP);
 }
 
+/* PPPoE sessions (PPP protocol compressed to one byte or not) and MPLS label stacks. */
+VG_TEST(pppoe_and_mpls)
+{
+    struct pb p;
+    struct vg_sensor_pkt k;
+    pb_init(&p, "pp");
+    pb_udp(&p, 5000, 53);
+    pb_ipv4(&p, 17, 1, 2);
+    size_t iplen = pb_len(&p);
+    uint8_t *h = pb_push(&p, 7); /* PPPoE + compressed PPP protocol 0x21 */
+    h[0] = 0x11;
+    put16(h + 2, 0x1234);
+    put16(h + 4, (uint32_t)(iplen + 1));
+    h[6] = 0x21;
+    pb_eth(&p, 0x8864);
+    CHECK_EQ_INT(dec(&k, VG_SENSOR_LINK_ETHERNET, &p), 0);
+    CHECK_EQ_INT(k.ip_version, 4);
+    CHECK_EQ_INT(k.dport, 53);
+    /* the same with the two-byte protocol field and an IPv6 payload */
+    pb_init(&p, "pp");
+    pb_udp(&p, 5000, 53);
+    pb_ipv6(&p, 17);
+    iplen = pb_len(&p);
+    h = pb_push(&p, 8);
+    h[0] = 0x11;
+    put16(h + 4, (uint32_t)(iplen + 2));
+    put16(h + 6, 0x0057);
+    pb_eth(&p, 0x8864);
+    CHECK_EQ_INT(dec(&k, VG_SENSOR_LINK_ETHERNET, &p), 0);
+    CHECK_EQ_INT(k.ip_version, 6);
+    /* LCP carries no network layer; a cut header is an anomaly */
+    put16(p.buf + p.start + 14 + 6, 0xc021);
+    CHECK_EQ_INT(dec(&k, VG_SENSOR_LINK_ETHERNET, &p), 0);
+    CHECK_EQ_INT(k.ip_version, 0);
+    struct vg_sensor_pkt cut;
+    CHECK_EQ_INT(vg_sensor_decode(&cut, VG_SENSOR_LINK_ETHERNET, pb_data(&p), 14 + 5), VG_EINVAL);
+    CHECK_EQ_INT(cut.anomaly, VG_SENSOR_ANOM_PPPOE_TRUNC);
+    /* two MPLS labels, then IPv4 */
+    pb_init(&p, "mp");
+    pb_tcp(&p, 40000, 80, 0x02, 0);
+    pb_ipv4(&p, 6, 3, 4);
+    h = pb_push(&p, 8);
+    put32(h, 100u << 12);
+    put32(h + 4, (200u << 12) | 0x100 | 64); /* bottom of stack */
+    pb_eth(&p, 0x8847);
+    CHECK_EQ_INT(dec(&k, VG_SENSOR_LINK_ETHERNET, &p), 0);
+    CHECK_EQ_INT(k.ip_version, 4);
+    CHECK_EQ_INT(k.dport, 80);
+    /* a stack without its bottom label runs out of bytes */
+    put32(p.buf + p.start + 14 + 4, 200u << 12);
+    CHECK_EQ_INT(vg_sensor_decode(&cut, VG_SENSOR_LINK_ETHERNET, pb_data(&p), 14 + 8), VG_EINVAL);
+    CHECK_EQ_INT(cut.anomaly, VG_SENSOR_ANOM_MPLS_TRUNC);
+}
+
 VG_TEST(linux_cooked_v1_v2_and_raw)
 {
     struct pb p;
