@@ -680,6 +680,8 @@ static const char *anomaly_event_name(enum vg_sensor_anomaly a)
 {
     static const char *const names[VG_SENSOR_ANOM_COUNT] = {
         [VG_SENSOR_ANOM_ETH_TRUNC] = "decoder.ethernet.pkt_too_small",
+        [VG_SENSOR_ANOM_PPPOE_TRUNC] = "decoder.pppoe.pkt_too_small",
+        [VG_SENSOR_ANOM_MPLS_TRUNC] = "decoder.mpls.header_too_small",
         [VG_SENSOR_ANOM_VLAN_TRUNC] = "decoder.vlan.header_too_small",
         [VG_SENSOR_ANOM_VLAN_TOO_DEEP] = "decoder.vlan.too_many_layers",
         [VG_SENSOR_ANOM_SLL_TRUNC] = "decoder.sll.pkt_too_small",

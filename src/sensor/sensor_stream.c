@@ -340,7 +340,214 @@ static void ack_advance(struct vg_sensor_engine *e, struct vg_sensor_app_ctx *c,
     drain_until(e, c, fs, d, limit);
 }
 
+/* ---------------------------------------------------------------- packet validation */
+
+#define SYN_KEEP ((int)(sizeof(((struct vg_sensor_stream *)0)->syn_isn) / sizeof(uint32_t)))
+
+/* The TCP options that matter to the session tracking. */
+struct tcp_opts {
+    bool ts;  /* a timestamp option (kind 8) */
+    bool sig; /* a TCP-MD5 (kind 19) or TCP-AO (kind 29) signature: cannot be verified */
+    uint32_t tsval, tsecr;
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Parse the options after the 20-byte header (the decoder checked they were captured). */
+static void opts_parse(const struct vg_sensor_pkt *pkt, struct tcp_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (!pkt->l4) {
+        return;
+    }
+    const uint8_t *p = pkt->l4 + 20;
+    size_t n = pkt->tcp_opt_len, i = 0;
+    while (i < n && p[i] != 0) {
+        if (p[i] == 1) {
+            i++;
+            continue;
+        }
+        if (n - i < 2 || p[i + 1] < 2 || p[i + 1] > n - i) {
+            return; /* malformed: stop, keep what was found */
+        }
+        uint8_t kind = p[i], len = p[i + 1];
+        if (kind == 8 && len == 10) {
+            o->ts = true;
+            o->tsval = be32(p + i + 2);
+            o->tsecr = be32(p + i + 6);
+        } else if ((kind == 19 && len == 18) || (kind == 29 && len >= 4)) {
+            o->sig = true;
+        }
+        i += len;
+    }
+}
+
+static void syn_remember(struct vg_sensor_stream *s, uint32_t isn)
+{
+    if (s->syn_n && s->syn_isn[0] == isn) {
+        return;
+    }
+    memmove(s->syn_isn + 1, s->syn_isn, sizeof(s->syn_isn) - sizeof(s->syn_isn[0]));
+    s->syn_isn[0] = isn;
+    if (s->syn_n < SYN_KEEP) {
+        s->syn_n++;
+    }
+}
+
+/* Does ack acknowledge one of the SYNs s remembers? */
+static bool syn_acked(const struct vg_sensor_stream *s, uint32_t ack)
+{
+    for (int i = 0; i < s->syn_n; i++) {
+        if (s->syn_isn[i] + 1 == ack) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Before the SYN-ACK (Suricata's StateSynSentValidateTimestamp): a responder's timestamp must
+ * echo the initiator's SYN (or nothing, when the SYN had none).
+ */
+static bool synsent_ts_ok(const struct vg_sensor_stream *ini, const struct tcp_opts *o)
+{
+    if (!o->ts) {
+        return true;
+    }
+    if (ini->ts) {
+        return ini->last_ts == 0 || o->tsecr == 0 || o->tsecr == ini->last_ts;
+    }
+    return o->tsecr == 0;
+}
+
+/*
+ * A packet in SYN_SENT (a SYN seen, no SYN-ACK yet). d_ini: the SYN's sender. Returns false
+ * when the receiver would drop it: bad timestamp echo, FIN, a responder RST acknowledging no
+ * SYN, an initiator RST that does not cancel its SYN exactly (seq = ISN, ack = ISN+1, window
+ * 0).
+ */
+static bool synsent_accept(const struct vg_sensor_fstate *fs, const struct vg_sensor_pkt *pkt,
+                           const struct tcp_opts *o, int d, int d_ini)
+{
+    const struct vg_sensor_stream *ini = &fs->stream[d_ini];
+    uint16_t fl = pkt->tcp_flags;
+    if ((fl & (VG_SENSOR_TCP_SYN | VG_SENSOR_TCP_ACK)) == (VG_SENSOR_TCP_SYN | VG_SENSOR_TCP_ACK)) {
+        return true;
+    }
+    if (d != d_ini && !synsent_ts_ok(ini, o)) {
+        return false;
+    }
+    if (fl & VG_SENSOR_TCP_RST) {
+        if (d != d_ini) {
+            return !(fl & VG_SENSOR_TCP_ACK) || syn_acked(ini, pkt->tcp_ack);
+        }
+        return ini->syn_n && pkt->tcp_seq == ini->syn_isn[0] && pkt->tcp_window == 0 &&
+               pkt->tcp_ack == ini->syn_isn[0] + 1;
+    }
+    return !(fl & VG_SENSOR_TCP_FIN) || (fl & VG_SENSOR_TCP_SYN);
+}
+
+/*
+ * Once both sides announced timestamps (RFC 7323 PAWS, Suricata's StreamTcpValidateTimestamp
+ * with Linux's off-by-one tolerance): a RST or FIN older than its sender's last timestamp is
+ * dropped by the receiver.
+ */
+static bool ts_accept(const struct vg_sensor_fstate *fs, const struct tcp_opts *o, uint16_t fl,
+                      int d)
+{
+    const struct vg_sensor_stream *s = &fs->stream[d];
+    if (!(fl & (VG_SENSOR_TCP_RST | VG_SENSOR_TCP_FIN)) || !o->ts || !fs->stream[0].ts ||
+        !fs->stream[1].ts) {
+        return true;
+    }
+    return (int32_t)(o->tsval - s->last_ts) + 1 >= 0;
+}
+
+/* Would the receiver act on this packet? */
+static bool packet_accept(const struct vg_sensor_fstate *fs, const struct vg_sensor_pkt *pkt,
+                          const struct tcp_opts *o, int d)
+{
+    if (fs->tcp_st == ST_SYN_SENT) {
+        int d_ini = fs->stream[0].syn_n || !fs->stream[1].syn_n ? 0 : 1;
+        return synsent_accept(fs, pkt, o, d, d_ini);
+    }
+    if (fs->tcp_st == ST_NONE || fs->tcp_st == ST_CLOSED) {
+        return true;
+    }
+    return ts_accept(fs, o, pkt->tcp_flags, d);
+}
+
+/*
+ * An unverifiable (signed) RST from d: the session shows closed, but the streams stay open
+ * and the state comes back when d is seen sending again (the RST was then injected).
+ */
+static void rst_unverified(struct vg_sensor_fstate *fs, int d)
+{
+    struct vg_sensor_stream *r = &fs->stream[!d];
+    if (fs->tcp_st == ST_CLOSED) {
+        return;
+    }
+    r->rst_recv = true;
+    r->rst_pstate = fs->tcp_st;
+    fs->tcp_st = ST_CLOSED;
+}
+
+/* A regular packet from d after d's unverifiable RST: the RST was ignored by its peer. */
+static void rst_revert(struct vg_sensor_fstate *fs, int d)
+{
+    struct vg_sensor_stream *r = &fs->stream[!d];
+    if (!r->rst_recv) {
+        return;
+    }
+    r->rst_recv = false;
+    if (fs->tcp_st == ST_CLOSED) {
+        fs->tcp_st = r->rst_pstate;
+    }
+}
+
+/* Timestamps seen from d: the SYN/SYN-ACK announces them, later packets move them on. */
+static void ts_track(struct vg_sensor_stream *s, const struct tcp_opts *o, uint16_t fl)
+{
+    if (fl & VG_SENSOR_TCP_SYN) {
+        s->ts = o->ts;
+        s->last_ts = o->ts ? o->tsval : 0;
+    } else if (o->ts && !(fl & VG_SENSOR_TCP_RST) && (int32_t)(o->tsval - s->last_ts) > 0) {
+        s->last_ts = o->tsval;
+    }
+}
+
 /* ---------------------------------------------------------------- packets */
+
+/*
+ * Sequence numbers of a SYN (d's ISN) or SYN-ACK (also the peer's next byte). Before any byte
+ * of d, a resent SYN with a new ISN replaces the old one; a SYN-ACK acknowledging an earlier
+ * remembered SYN selects that one.
+ */
+static void syn_seq(struct vg_sensor_fstate *fs, const struct vg_sensor_pkt *pkt, int d,
+                    uint8_t st_before)
+{
+    struct vg_sensor_stream *s = &fs->stream[d], *peer = &fs->stream[!d];
+    uint32_t seq = pkt->tcp_seq;
+    bool synack = (pkt->tcp_flags & VG_SENSOR_TCP_ACK) != 0;
+    if (!s->init || (!synack && !s->data_seen && st_before <= ST_SYN_SENT)) {
+        s->init = true;
+        s->next_seq = seq + 1;
+    }
+    if (!synack) {
+        syn_remember(s, seq);
+        return;
+    }
+    if (!peer->init) {
+        peer->init = true; /* SYN-ACK: the client's next byte */
+        peer->next_seq = pkt->tcp_ack;
+    } else if (!peer->data_seen && peer->next_seq != pkt->tcp_ack &&
+               syn_acked(peer, pkt->tcp_ack)) {
+        peer->next_seq = pkt->tcp_ack;
+    }
+}
 
 void vg_sensor_stream_packet(struct vg_sensor_engine *e, struct vg_sensor_app_ctx *c,
                              struct vg_sensor_fstate *fs, const struct vg_sensor_pkt *pkt)
@@ -349,17 +556,24 @@ void vg_sensor_stream_packet(struct vg_sensor_engine *e, struct vg_sensor_app_ct
     struct vg_sensor_stream *s = &fs->stream[d];
     uint16_t fl = pkt->tcp_flags;
     uint32_t seq = pkt->tcp_seq;
-    st_update(fs, fl, d);
+    struct tcp_opts o;
+    opts_parse(pkt, &o);
+    if (!packet_accept(fs, pkt, &o, d)) {
+        return; /* the receiver drops it: no effect on the session */
+    }
+    uint8_t st_before = fs->tcp_st;
+    if (!(fl & VG_SENSOR_TCP_RST)) {
+        rst_revert(fs, d);
+    }
+    ts_track(s, &o, fl);
+    if ((fl & VG_SENSOR_TCP_RST) && o.sig) {
+        rst_unverified(fs, d);
+    } else {
+        st_update(fs, fl, d);
+    }
     if (fl & VG_SENSOR_TCP_SYN) {
-        if (!s->init) {
-            s->init = true;
-            s->next_seq = seq + 1;
-        }
+        syn_seq(fs, pkt, d, st_before);
         seq++;
-        if ((fl & VG_SENSOR_TCP_ACK) && !fs->stream[!d].init) {
-            fs->stream[!d].init = true; /* SYN-ACK: the client's next byte */
-            fs->stream[!d].next_seq = pkt->tcp_ack;
-        }
     } else if (!s->init && (pkt->payload_len || (fl & VG_SENSOR_TCP_FIN))) {
         s->init = true; /* picked up mid-stream */
         s->next_seq = seq;
@@ -367,13 +581,14 @@ void vg_sensor_stream_packet(struct vg_sensor_engine *e, struct vg_sensor_app_ct
     if ((fl & VG_SENSOR_TCP_ACK) && !(fl & VG_SENSOR_TCP_SYN)) {
         ack_advance(e, c, fs, !d, pkt->tcp_ack);
     }
-    if (fl & VG_SENSOR_TCP_RST) {
+    if ((fl & VG_SENSOR_TCP_RST) && !o.sig) {
         drain_all(e, c, fs, 0);
         drain_all(e, c, fs, 1);
         fs->stream[0].closed = fs->stream[1].closed = true;
         return;
     }
     if (pkt->payload_len && s->init && !s->closed) {
+        s->data_seen = true;
         stream_data(e, c, fs, d, seq, pkt->payload, pkt->payload_len);
     }
     if ((fl & VG_SENSOR_TCP_FIN) && s->init && !s->fin) {

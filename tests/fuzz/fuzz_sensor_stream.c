@@ -5,10 +5,12 @@
  *
  * Input: 1 byte of configuration (port of the flow, bounds), 4+4 bytes of initial sequence
  * numbers, then segments of 6 bytes each: dir|flags, seq offset (16 bits), ack offset (16 bits),
- * length. A segment's payload bytes are a function of their absolute sequence number, so every
- * copy of a byte agrees: a checking parser asserts that each byte it receives is the one that
- * belongs at its position (in order, exactly once), and the same frames also go through an
- * engine with all the real parsers. Seeds: tests/fuzz/corpus/sensor_stream/.
+ * length. Flag bits 4-6 add TCP options: a timestamp (TSval/TSecr from the offsets, so it goes
+ * forward and back), a TCP-MD5 signature, a zero window. A segment's payload bytes are a function
+ * of their absolute sequence number, so every copy of a byte agrees: a checking parser asserts that
+ * each byte it receives is the one that belongs at its position (in order, exactly once), and the
+ * same frames also go through an engine with all the real parsers. Seeds:
+ * tests/fuzz/corpus/sensor_stream/.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,11 +62,36 @@ static void sink(void *ctx, const char *line, size_t len)
     (void)len;
 }
 
+/* TCP options of a segment (ol bytes into o) from its extra bits x (flag bits 4-6). */
+static size_t options(uint8_t *o, unsigned x, uint32_t seq, uint32_t ack)
+{
+    size_t ol = 0;
+    if (x & 1) {
+        o[0] = o[1] = 1;
+        o[2] = 8;
+        o[3] = 10;
+        for (int i = 0; i < 4; i++) {
+            o[4 + i] = (uint8_t)((seq >> 4) >> (24 - 8 * i));
+            o[8 + i] = (uint8_t)((ack >> 4) >> (24 - 8 * i));
+        }
+        ol = 12;
+    }
+    if (x & 2) {
+        memset(o + ol, 0, 20);
+        o[ol] = 19;
+        o[ol + 1] = 18;
+        ol += 20;
+    }
+    return ol;
+}
+
 static size_t frame(uint8_t *b, int dir, uint16_t port, uint32_t seq, uint32_t ack, uint8_t fl,
-                    size_t n)
+                    unsigned x, size_t n)
 {
     static const uint8_t cli[4] = {10, 0, 0, 1}, srv[4] = {10, 0, 0, 2};
-    size_t tot = 40 + n;
+    uint8_t opt[32];
+    size_t ol = options(opt, x, seq, ack);
+    size_t tot = 40 + ol + n;
     memset(b, 0, 40);
     b[0] = 0x45;
     b[2] = (uint8_t)(tot >> 8);
@@ -81,11 +108,12 @@ static size_t frame(uint8_t *b, int dir, uint16_t port, uint32_t seq, uint32_t a
         t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
         t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
     }
-    t[12] = 0x50;
+    t[12] = (uint8_t)(((20 + ol) / 4) << 4);
     t[13] = fl;
-    t[14] = 0xff;
+    t[14] = (x & 4) ? 0 : 0xff;
+    memcpy(t + 20, opt, ol);
     for (size_t i = 0; i < n; i++) {
-        b[40 + i] = byte_at(seq + (fl & 0x02 ? 1u : 0u) + (uint32_t)i);
+        b[40 + ol + i] = byte_at(seq + (fl & 0x02 ? 1u : 0u) + (uint32_t)i);
     }
     return tot;
 }
@@ -118,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vg_sensor_engine_set_protos(chk, check_tab, 1);
     uint16_t port = ports[data[0] & 7];
     uint32_t isn[2] = {be32(data + 1), be32(data + 5)};
-    uint8_t b[40 + 255];
+    uint8_t b[40 + 32 + 255];
     uint64_t cnt = 0;
     for (size_t i = 9; i + 6 <= size && cnt < 4096; i += 6) {
         const uint8_t *s = data + i;
@@ -127,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                ((s[0] & 4) ? 0x04 : 0) | ((s[0] & 8) ? 0x10 : 0) | 0x08);
         uint32_t seq = isn[dir] + (uint32_t)(s[1] << 8 | s[2]);
         uint32_t ack = isn[!dir] + (uint32_t)(s[3] << 8 | s[4]);
-        size_t n = frame(b, dir, port, seq, ack, fl, s[5]);
+        size_t n = frame(b, dir, port, seq, ack, fl, (s[0] >> 4) & 7u, s[5]);
         struct vg_sensor_frame f = {.data = b,
                                     .caplen = (uint32_t)n,
                                     .origlen = (uint32_t)n,

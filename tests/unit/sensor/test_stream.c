@@ -255,3 +255,231 @@ VG_TEST(many_random_orders_deliver_exactly_once)
         vg_sbuf_fini(&o.all);
     }
 }
+
+/* ------------------------------------------------------------------ TCP session validation */
+
+/* A TCP option block: timestamp (tsval, tsecr) when ts, else a signature of kind sig_kind
+ * (19 TCP-MD5, 29 TCP-AO) when non-zero. */
+struct opt_spec {
+    bool ts;
+    uint32_t tsval, tsecr;
+    uint8_t sig_kind;
+    uint16_t win;
+};
+
+/* Like fw_c / fw_s (from_cli), with TCP options and an explicit window. */
+static void seg_opt(struct vg_sensor_engine *e, bool from_cli, uint32_t seq, uint32_t ack,
+                    uint8_t fl, const struct opt_spec *os, const char *data)
+{
+    uint8_t opt[20] = {0}, b[2048];
+    size_t ol = 0, n = data ? strlen(data) : 0;
+    if (os->ts) {
+        uint8_t t[12] = {1, 1, 8, 10};
+        for (int i = 0; i < 4; i++) {
+            t[4 + i] = (uint8_t)(os->tsval >> (24 - 8 * i));
+            t[8 + i] = (uint8_t)(os->tsecr >> (24 - 8 * i));
+        }
+        memcpy(opt, t, 12);
+        ol = 12;
+    } else if (os->sig_kind == 19) {
+        opt[0] = 19;
+        opt[1] = 18; /* kind, length, 16-byte digest */
+        ol = 20;     /* + 2 bytes of padding (EOL) */
+    } else if (os->sig_kind == 29) {
+        opt[0] = 29;
+        opt[1] = 4; /* kind, length, key ids */
+        ol = 4;
+    }
+    uint32_t src = from_cli ? FW_CLI : FW_SRV, dst = from_cli ? FW_SRV : FW_CLI;
+    uint16_t sp = from_cli ? 40000 : 7777, dp = from_cli ? 7777 : 40000;
+    size_t o = fw_ip4(b, src, dst, 6, 20 + ol + n, 1, 0);
+    uint8_t *t = b + o;
+    memset(t, 0, 20);
+    t[0] = (uint8_t)(sp >> 8);
+    t[1] = (uint8_t)sp;
+    t[2] = (uint8_t)(dp >> 8);
+    t[3] = (uint8_t)dp;
+    for (int i = 0; i < 4; i++) {
+        t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    t[12] = (uint8_t)(((20 + ol) / 4) << 4);
+    t[13] = fl;
+    t[14] = (uint8_t)(os->win >> 8);
+    t[15] = (uint8_t)os->win;
+    memcpy(t + 20, opt, ol);
+    if (n) {
+        memcpy(t + 20 + ol, data, n);
+    }
+    fw_cnt++;
+    fw_feed(e, b, o + 20 + ol + n, FW_SEC + (int64_t)fw_cnt * 1000, fw_cnt);
+}
+
+VG_TEST(resent_syns_the_synack_picks_the_isn)
+{
+    /* Many SYNs with new ISNs: the latest wins. */
+    struct fw_out o = {0};
+    struct vg_sensor_engine *e = fw_engine(&o, 0);
+    for (uint32_t i = 0; i < 20; i++) {
+        fw_c(e, 1000 + i * 77777, 0, FW_SYN, NULL);
+    }
+    uint32_t last = 1000 + 19 * 77777;
+    fw_s(e, 5000, last + 1, FW_SYN | FW_ACK, NULL);
+    fw_c(e, last + 1, 5001, FW_PA, "GET /");
+    fw_s(e, 5001, last + 6, FW_PA, "200");
+    CHECK_STR(fw_echo_str(0), "GET /");
+    CHECK_STR(fw_echo_str(1), "200");
+    finish(e, &o);
+    vg_sbuf_fini(&o.all);
+
+    /* The SYN-ACK acknowledges an earlier SYN (one of the last few): that one. */
+    struct fw_out o2 = {0};
+    e = fw_engine(&o2, 0);
+    fw_c(e, 1000, 0, FW_SYN, NULL);
+    fw_c(e, 2000, 0, FW_SYN, NULL);
+    fw_c(e, 3000, 0, FW_SYN, NULL);
+    fw_s(e, 5000, 2001, FW_SYN | FW_ACK, NULL);
+    fw_c(e, 2001, 5001, FW_PA, "abc");
+    CHECK_STR(fw_echo_str(0), "abc");
+    /* A later SYN once bytes flowed does not move the ISN. */
+    fw_c(e, 9000, 0, FW_SYN, NULL);
+    fw_c(e, 2004, 5001, FW_PA, "def");
+    CHECK_STR(fw_echo_str(0), "abcdef");
+    finish(e, &o2);
+    vg_sbuf_fini(&o2.all);
+
+    /* A SYN-ACK acknowledging no SYN seen keeps the latest one. */
+    struct fw_out o3 = {0};
+    e = fw_engine(&o3, 0);
+    fw_c(e, 1000, 0, FW_SYN, NULL);
+    fw_c(e, 3000, 0, FW_SYN, NULL);
+    fw_s(e, 5000, 777, FW_SYN | FW_ACK, NULL);
+    fw_c(e, 3001, 5001, FW_PA, "xyz");
+    CHECK_STR(fw_echo_str(0), "xyz");
+    finish(e, &o3);
+    vg_sbuf_fini(&o3.all);
+}
+
+VG_TEST(signed_rst_is_ignored_and_data_follows)
+{
+    for (int k = 0; k < 2; k++) {
+        struct fw_out o = {0};
+        struct vg_sensor_engine *e = fw_engine(&o, 0);
+        struct opt_spec sig = {.sig_kind = k ? 29 : 19, .win = 8192};
+        fw_handshake(e, 1000, 5000);
+        seg_opt(e, true, 1001, 5001, FW_RST | FW_ACK, &sig, NULL); /* MD5 / AO: unverifiable */
+        fw_c(e, 1001, 5001, FW_PA, "GET /x");
+        fw_s(e, 5001, 1007, FW_PA, "200 ok");
+        CHECK_STR(fw_echo_str(0), "GET /x");
+        CHECK_STR(fw_echo_str(1), "200 ok");
+        vg_sensor_engine_flush(e);
+        /* The sender went on: the session was not closed by that RST. */
+        CHECK_EQ_INT(fw_count(&o, "\"state\":\"established\"}}"), 1);
+        finish(e, &o);
+        vg_sbuf_fini(&o.all);
+    }
+
+    /* Unsigned, the same RST ends both streams. */
+    struct fw_out o = {0};
+    struct vg_sensor_engine *e = fw_engine(&o, 0);
+    struct opt_spec none = {.win = 8192};
+    fw_handshake(e, 1000, 5000);
+    seg_opt(e, true, 1001, 5001, FW_RST | FW_ACK, &none, NULL);
+    fw_c(e, 1001, 5001, FW_PA, "GET /x");
+    CHECK_STR(fw_echo_str(0), "");
+    vg_sensor_engine_flush(e);
+    CHECK_EQ_INT(fw_count(&o, "\"state\":\"closed\"}}"), 1);
+    finish(e, &o);
+    vg_sbuf_fini(&o.all);
+
+    /* A signed RST that nobody contradicts leaves the session closed. */
+    struct fw_out o2 = {0};
+    e = fw_engine(&o2, 0);
+    struct opt_spec sig = {.sig_kind = 19, .win = 8192};
+    fw_handshake(e, 1000, 5000);
+    seg_opt(e, true, 1001, 5001, FW_RST | FW_ACK, &sig, NULL);
+    vg_sensor_engine_flush(e);
+    CHECK_EQ_INT(fw_count(&o2, "\"state\":\"closed\"}}"), 1);
+    finish(e, &o2);
+    vg_sbuf_fini(&o2.all);
+}
+
+/* The evasion of bug 3286: before the SYN-ACK, the "server" sends a RST and a FIN whose
+ * timestamps do not echo the SYN (with_ts: the SYN had one), then the client's kernel answers
+ * with a RST that does not cancel its SYN; the real handshake and exchange follow. */
+static void evasion_run(bool with_ts)
+{
+    struct fw_out o = {0};
+    struct vg_sensor_engine *e = fw_engine(&o, 0);
+    struct opt_spec syn = {.ts = with_ts, .tsval = 1821165629, .win = 64240};
+    struct opt_spec bad = {.ts = true, .tsval = 100, .tsecr = 100};
+    struct opt_spec synack = {.ts = with_ts, .tsval = 555, .tsecr = 1821165629, .win = 64240};
+    struct opt_spec cts = {.ts = with_ts, .tsval = 1821165693, .tsecr = 555, .win = 502};
+    struct opt_spec sts = {.ts = with_ts, .tsval = 556, .tsecr = 1821165693, .win = 502};
+    struct opt_spec none = {.win = 0};
+    seg_opt(e, true, 3000, 0, FW_SYN, &syn, NULL);
+    seg_opt(e, false, 0, 3001, FW_RST | FW_ACK, &bad, NULL);
+    seg_opt(e, false, 0, 3001, FW_FA, &bad, NULL);
+    seg_opt(e, true, 3001, 0, FW_RST, &none, NULL); /* seq is ISN+1: does not cancel */
+    seg_opt(e, false, 26175, 3001, FW_SYN | FW_ACK, &synack, NULL);
+    seg_opt(e, true, 3001, 26176, FW_ACK, &cts, NULL);
+    seg_opt(e, true, 3001, 26176, FW_PA, &cts, "GET / HTTP/1.1");
+    seg_opt(e, false, 26176, 3015, FW_PA, &sts, "HTTP/1.1 200");
+    CHECK_STR(fw_echo_str(0), "GET / HTTP/1.1");
+    CHECK_STR(fw_echo_str(1), "HTTP/1.1 200");
+    vg_sensor_engine_flush(e);
+    CHECK_EQ_INT(fw_count(&o, "\"state\":\"established\"}}"), 1);
+    finish(e, &o);
+    vg_sbuf_fini(&o.all);
+}
+
+VG_TEST(rst_and_fin_with_bad_timestamps_before_synack_are_ignored)
+{
+    evasion_run(true);
+    evasion_run(false);
+
+    /* A genuine refusal (acknowledges the SYN, no contradicting timestamp) closes. */
+    struct fw_out o = {0};
+    struct vg_sensor_engine *e = fw_engine(&o, 0);
+    struct opt_spec syn = {.ts = true, .tsval = 42, .win = 64240};
+    struct opt_spec none = {.win = 0};
+    seg_opt(e, true, 3000, 0, FW_SYN, &syn, NULL);
+    seg_opt(e, false, 0, 3001, FW_RST | FW_ACK, &none, NULL);
+    vg_sensor_engine_flush(e);
+    CHECK_EQ_INT(fw_count(&o, "\"state\":\"closed\"}}"), 1);
+    finish(e, &o);
+    vg_sbuf_fini(&o.all);
+
+    /* The client cancelling its own SYN exactly (seq ISN, ack ISN+1, window 0) closes. */
+    struct fw_out o2 = {0};
+    e = fw_engine(&o2, 0);
+    seg_opt(e, true, 3000, 0, FW_SYN, &syn, NULL);
+    seg_opt(e, true, 3000, 3001, FW_RST | FW_ACK, &none, NULL);
+    vg_sensor_engine_flush(e);
+    CHECK_EQ_INT(fw_count(&o2, "\"state\":\"closed\"}}"), 1);
+    finish(e, &o2);
+    vg_sbuf_fini(&o2.all);
+}
+
+VG_TEST(outdated_timestamp_rst_is_ignored_once_negotiated)
+{
+    struct fw_out o = {0};
+    struct vg_sensor_engine *e = fw_engine(&o, 0);
+    struct opt_spec syn = {.ts = true, .tsval = 1000, .win = 64240};
+    struct opt_spec synack = {.ts = true, .tsval = 9000, .tsecr = 1000, .win = 64240};
+    struct opt_spec c1 = {.ts = true, .tsval = 1010, .tsecr = 9000, .win = 502};
+    struct opt_spec s1 = {.ts = true, .tsval = 9010, .tsecr = 1010, .win = 502};
+    struct opt_spec old = {.ts = true, .tsval = 8000, .tsecr = 1010, .win = 502};
+    seg_opt(e, true, 3000, 0, FW_SYN, &syn, NULL);
+    seg_opt(e, false, 7000, 3001, FW_SYN | FW_ACK, &synack, NULL);
+    seg_opt(e, true, 3001, 7001, FW_PA, &c1, "req");
+    seg_opt(e, false, 7001, 3004, FW_PA, &s1, "resp");
+    seg_opt(e, false, 7005, 3004, FW_RST | FW_ACK, &old, NULL); /* older than 9010: dropped */
+    seg_opt(e, false, 7005, 3004, FW_FA, &old, NULL);           /* likewise */
+    seg_opt(e, false, 7005, 3004, FW_PA, &s1, "+more");
+    CHECK_STR(fw_echo_str(1), "resp+more");
+    vg_sensor_engine_flush(e);
+    CHECK_EQ_INT(fw_count(&o, "\"state\":\"established\"}}"), 1);
+    finish(e, &o);
+    vg_sbuf_fini(&o.all);
+}
