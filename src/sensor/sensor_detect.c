@@ -318,10 +318,17 @@ static bool bits_add(struct det_bits *b, uint64_t h)
     return true;
 }
 
+/* |a - b| without overflow: capture timestamps are untrusted and may lie anywhere in
+ * int64_t's range, where a signed difference overflows. */
+static uint64_t time_dist(int64_t a, int64_t b)
+{
+    return a >= b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
 /* Is t within the window that started at *win (restarting it and returning false if not)? */
 static bool window_keep(int64_t *win, int64_t t, int64_t len)
 {
-    if (*win != 0 && t - *win <= len && *win - t <= len) {
+    if (*win != 0 && time_dist(t, *win) <= (uint64_t)len) {
         return true;
     }
     *win = t;
@@ -382,8 +389,7 @@ static bool addr_is_local(uint8_t family, const uint8_t *a)
 static bool suppress_pass(struct vg_sensor_detect *d, uint64_t key, int64_t t)
 {
     struct suppr_ent *e = tab_get(&d->suppr, key, t);
-    if (e->fired_ns != 0 && t - e->fired_ns < VG_DETECT_SUPPRESS_NS &&
-        e->fired_ns - t < VG_DETECT_SUPPRESS_NS) {
+    if (e->fired_ns != 0 && time_dist(t, e->fired_ns) < (uint64_t)VG_DETECT_SUPPRESS_NS) {
         d->suppressed++;
         return false;
     }
@@ -678,14 +684,14 @@ static struct interval_stats beacon_stats(const struct beacon_ent *e)
     size_t n = (size_t)e->n - 1;
     s.min = 1e300;
     for (size_t i = 0; i < n; i++) {
-        double iv = (double)(e->t[i + 1] - e->t[i]);
+        double iv = (double)e->t[i + 1] - (double)e->t[i];
         sum += iv;
         s.min = iv < s.min ? iv : s.min;
         s.max = iv > s.max ? iv : s.max;
     }
     s.mean = sum / (double)n;
     for (size_t i = 0; i < n; i++) {
-        double dv = (double)(e->t[i + 1] - e->t[i]) - s.mean;
+        double dv = (double)e->t[i + 1] - (double)e->t[i] - s.mean;
         sq += dv * dv;
     }
     s.sd = sqrt(sq / (double)n);
