@@ -32,6 +32,7 @@
 
 #include "core/core.h"
 #include "sensor/sensor_app.h"
+#include "sensor/sensor_fmt.h"
 #include "sensor/sensor_dns.h"
 
 /* ---------------------------------------------------------------- limits and constants */
@@ -177,74 +178,7 @@ static inline void sb_commit(struct vg_sbuf *s, char *end)
 /* Append a string literal (length known at compile time). */
 #define ADD_LIT(s, lit) sb_add((s), (lit), sizeof(lit) - 1)
 
-/* Two decimal digits per step. */
-static const char dig2[201] = "00010203040506070809101112131415161718192021222324252627282930313233"
-                              "34353637383940414243444546474849505152535455565758596061626364656667"
-                              "6869707172737475767778798081828384858687888990919293949596979899";
-
-#define U64_DIGITS 20
-
-/* Decimal digits of v >= 10 (2..20): from the bit length, then one comparison. */
-static inline unsigned u64_ndigits(uint64_t v)
-{
-    static const uint64_t p10[20] = {1ULL,
-                                     10ULL,
-                                     100ULL,
-                                     1000ULL,
-                                     10000ULL,
-                                     100000ULL,
-                                     1000000ULL,
-                                     10000000ULL,
-                                     100000000ULL,
-                                     1000000000ULL,
-                                     10000000000ULL,
-                                     100000000000ULL,
-                                     1000000000000ULL,
-                                     10000000000000ULL,
-                                     100000000000000ULL,
-                                     1000000000000000ULL,
-                                     10000000000000000ULL,
-                                     100000000000000000ULL,
-                                     1000000000000000000ULL,
-                                     10000000000000000000ULL};
-    unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
-    return t + (v >= p10[t]);
-}
-
-/* v in decimal at p, written back to front two digits at a time (eight-digit blocks of large
- * values in 32-bit arithmetic); returns the end. */
-static char *w_u64(char *p, uint64_t v)
-{
-    if (v < 10) {
-        *p = (char)('0' + v);
-        return p + 1;
-    }
-    char *end = p + u64_ndigits(v), *o = end;
-    while (v >= 100000000) {
-        uint32_t lo = (uint32_t)(v % 100000000);
-        v /= 100000000;
-        for (int k = 0; k < 4; k++) {
-            uint32_t d = lo % 100 * 2;
-            lo /= 100;
-            *--o = dig2[d + 1];
-            *--o = dig2[d];
-        }
-    }
-    uint32_t w = (uint32_t)v;
-    while (w >= 100) {
-        uint32_t d = w % 100 * 2;
-        w /= 100;
-        *--o = dig2[d + 1];
-        *--o = dig2[d];
-    }
-    if (w >= 10) {
-        *--o = dig2[w * 2 + 1];
-        *--o = dig2[w * 2];
-    } else {
-        *--o = (char)('0' + w);
-    }
-    return end;
-}
+#define U64_DIGITS VG_SENSOR_FMT_U64_MAX
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -734,7 +668,7 @@ static void put_u64(struct vg_sbuf *s, uint64_t v)
 {
     char *o = sb_room(s, U64_DIGITS);
     if (o) {
-        sb_commit(s, w_u64(o, v));
+        sb_commit(s, vg_sensor_fmt_u64(o, v));
     }
 }
 
@@ -744,7 +678,7 @@ static void put_kraw(struct vg_sbuf *s, const char *pre, size_t pn, uint64_t v)
     char *o = sb_room(s, pn + U64_DIGITS);
     if (o) {
         memcpy(o, pre, pn);
-        sb_commit(s, w_u64(o + pn, v));
+        sb_commit(s, vg_sensor_fmt_u64(o + pn, v));
     }
 }
 
@@ -815,7 +749,7 @@ static void put_type(struct vg_sbuf *s, uint16_t t)
         memcpy(o, nm.s, nm.n);
         o += nm.n;
     } else {
-        o = w_u64(o, t);
+        o = vg_sensor_fmt_u64(o, t);
     }
     *o++ = '"';
     sb_commit(s, o);
@@ -1215,7 +1149,7 @@ static void put_rcode(struct vg_sbuf *s, const struct dns_msg *mg)
         memcpy(o, rc.s, rc.n);
         o += rc.n;
     } else {
-        o = w_u64(o, mg->flags & 0xF);
+        o = vg_sensor_fmt_u64(o, mg->flags & 0xF);
     }
     *o++ = '"';
     sb_commit(s, o);

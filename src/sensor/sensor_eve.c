@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "sensor/sensor_engine_int.h"
+#include "sensor/sensor_fmt.h"
 
 /* ---------------------------------------------------------------- small formatters */
 
@@ -68,7 +69,7 @@ static inline unsigned u64_ndigits(uint64_t v)
 
 /* v in decimal at p, written back to front two digits at a time (eight-digit blocks of large
  * values in 32-bit arithmetic); returns the end. */
-static char *w_u64(char *p, uint64_t v)
+char *vg_sensor_fmt_u64(char *p, uint64_t v)
 {
     if (v < 10) {
         *p = (char)('0' + v);
@@ -105,9 +106,9 @@ static char *w_i64(char *p, int64_t v)
 {
     if (v < 0) {
         *p++ = '-';
-        return w_u64(p, (uint64_t)0 - (uint64_t)v);
+        return vg_sensor_fmt_u64(p, (uint64_t)0 - (uint64_t)v);
     }
-    return w_u64(p, (uint64_t)v);
+    return vg_sensor_fmt_u64(p, (uint64_t)v);
 }
 
 /* A separating comma unless the buffer ends where a member may start, then "key":. The key
@@ -420,7 +421,7 @@ static char *w_endpoint(char *p, const char *ipkey, size_t iklen, const char *po
     *p++ = '"';
     if (ports) {
         memcpy(p, portkey, pklen);
-        p = w_u64(p + pklen, port);
+        p = vg_sensor_fmt_u64(p + pklen, port);
     }
     return p;
 }
@@ -520,11 +521,11 @@ struct vg_sbuf *vg_sensor_rec_begin(struct vg_sensor_app_ctx *c, const char *eve
     p = w_time(p + 13, c->ts_ns);
     if (fs && fs->flow_id) {
         memcpy(p, ",\"flow_id\":", 11);
-        p = w_u64(p + 11, fs->flow_id);
+        p = vg_sensor_fmt_u64(p + 11, fs->flow_id);
     }
     if (c->pcap_cnt) {
         memcpy(p, ",\"pcap_cnt\":", 12);
-        p = w_u64(p + 12, c->pcap_cnt);
+        p = vg_sensor_fmt_u64(p + 12, c->pcap_cnt);
     }
     memcpy(p, ",\"event_type\":\"", 15);
     memcpy(p + 15, event_type, etlen);
@@ -536,7 +537,7 @@ struct vg_sbuf *vg_sensor_rec_begin(struct vg_sensor_app_ctx *c, const char *eve
             fs->tx_cnt = (uint64_t)tx_id + 1; /* flow.tx_cnt */
         }
         memcpy(p, ",\"tx_id\":", 9);
-        p = w_u64(p + 9, (uint64_t)tx_id);
+        p = vg_sensor_fmt_u64(p + 9, (uint64_t)tx_id);
     }
     commit(s, p);
     if (fs && fs->app && header_has_app_proto(event_type)) {
