@@ -7,69 +7,8 @@
 #include "core/core.h"
 #include "sensor/sensor_app.h"
 #include "sensor/sensor_tls_int.h"
+#include "sensor_rig.h"
 #include "vgtest.h"
-
-struct out {
-    struct vg_sbuf s;
-    int records;
-};
-
-static void sink(void *ctx, const char *line, size_t len)
-{
-    struct out *o = ctx;
-    if (strstr(line, "\"event_type\":\"ssh\"")) {
-        vg_sbuf_reset(&o->s);
-        vg_sbuf_add(&o->s, line, len);
-        o->records++;
-    }
-}
-
-struct rig {
-    struct vg_sensor_engine *eng;
-    struct vg_sensor_flow flow;
-    struct out out;
-    void *st;
-};
-
-static void rig_init(struct rig *r)
-{
-    struct vg_sensor_engine_config cfg;
-    memset(r, 0, sizeof(*r));
-    vg_sensor_engine_config_default(&cfg);
-    cfg.detect = false;
-    cfg.log_flow = false;
-    CHECK_EQ_INT(vg_sensor_engine_create(&cfg, sink, &r->out, &r->eng), 0);
-    r->flow.key.family = VG_SENSOR_FLOW_AF_INET;
-    r->flow.key.proto = 6;
-    r->flow.key.sport = 50000;
-    r->flow.key.dport = 22;
-    r->st = vg_sensor_proto_ssh.state_new();
-}
-
-static int feed(struct rig *r, enum vg_sensor_flow_dir dir, const uint8_t *p, size_t n)
-{
-    struct vg_sensor_app_ctx c = {r->eng, &r->flow, dir, 1000000000LL, 1, NULL};
-    return vg_sensor_proto_ssh.data(&c, r->st, p, n);
-}
-
-static void end(struct rig *r)
-{
-    struct vg_sensor_app_ctx c = {r->eng, &r->flow, 0, 2000000000LL, 2, NULL};
-    vg_sensor_proto_ssh.end(&c, r->st);
-}
-
-static void fini(struct rig *r)
-{
-    vg_sensor_proto_ssh.state_free(r->st);
-    vg_sensor_engine_destroy(r->eng);
-    vg_sbuf_fini(&r->out.s);
-}
-
-static const char *ssh_obj(const struct rig *r)
-{
-    const char *t = r->out.s.p ? strstr(r->out.s.p, "\"ssh\":{") : NULL;
-    return t ? t : "";
-}
 
 struct bb {
     uint8_t p[4096];
@@ -143,11 +82,11 @@ VG_TEST(ssh_banners_and_hassh)
     struct rig r;
     char md5[33], want[512];
     streams(&cli, &srv);
-    rig_init(&r);
-    CHECK_EQ_INT(feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n), VG_SENSOR_APP_OK);
-    CHECK_EQ_INT(feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n), VG_SENSOR_APP_DONE);
+    rig_init(&r, &vg_sensor_proto_ssh, "ssh", 22, true);
+    CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n), VG_SENSOR_APP_OK);
+    CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n), VG_SENSOR_APP_DONE);
     CHECK_EQ_INT(r.out.records, 1);
-    const char *t = ssh_obj(&r);
+    const char *t = rig_obj(&r);
     const char *hc = "curve25519-sha256,diffie-hellman-group14-sha1;aes128-ctr,aes256-ctr;"
                      "hmac-sha2-256;none";
     const char *hs = "curve25519-sha256,diffie-hellman-group14-sha1;"
@@ -164,9 +103,9 @@ VG_TEST(ssh_banners_and_hassh)
              "\"hassh\":{\"hash\":\"%s\",\"string\":\"%s\"}}}",
              md5, hs);
     CHECK(strstr(t, want) != NULL);
-    end(&r);
+    rig_end(&r);
     CHECK_EQ_INT(r.out.records, 1);
-    fini(&r);
+    rig_fini(&r);
 }
 
 VG_TEST(ssh_every_split_same_record)
@@ -175,29 +114,29 @@ VG_TEST(ssh_every_split_same_record)
     struct rig r;
     char base[2048];
     streams(&cli, &srv);
-    rig_init(&r);
-    feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
-    feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n);
-    snprintf(base, sizeof(base), "%s", ssh_obj(&r));
-    fini(&r);
+    rig_init(&r, &vg_sensor_proto_ssh, "ssh", 22, true);
+    rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
+    rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n);
+    snprintf(base, sizeof(base), "%s", rig_obj(&r));
+    rig_fini(&r);
     int bad = 0;
     for (size_t k = 0; k <= cli.n + srv.n; k++) {
-        rig_init(&r);
+        rig_init(&r, &vg_sensor_proto_ssh, "ssh", 22, true);
         if (k <= cli.n) {
-            feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, k);
-            feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p + k, cli.n - k);
-            feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n);
+            rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, k);
+            rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p + k, cli.n - k);
+            rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n);
         } else {
             size_t s = k - cli.n;
-            feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
-            feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, s);
-            feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p + s, srv.n - s);
+            rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
+            rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, s);
+            rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p + s, srv.n - s);
         }
-        end(&r);
-        if (r.out.records != 1 || strcmp(ssh_obj(&r), base) != 0) {
+        rig_end(&r);
+        if (r.out.records != 1 || strcmp(rig_obj(&r), base) != 0) {
             bad++;
         }
-        fini(&r);
+        rig_fini(&r);
     }
     CHECK_EQ_INT(bad, 0);
 }
@@ -205,18 +144,18 @@ VG_TEST(ssh_every_split_same_record)
 VG_TEST(ssh_banner_only_logged_at_end)
 {
     struct rig r;
-    rig_init(&r);
-    feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"SSH-2.0-OpenSSH_3.6.1p1\n", 24);
-    feed(&r, VG_SENSOR_FLOW_TO_CLIENT,
-         (const uint8_t *)"Welcome\r\nSSH-1.99-OpenSSH_3.1p1\r\n\x00\x00", 35);
+    rig_init(&r, &vg_sensor_proto_ssh, "ssh", 22, true);
+    rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"SSH-2.0-OpenSSH_3.6.1p1\n", 24);
+    rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT,
+             (const uint8_t *)"Welcome\r\nSSH-1.99-OpenSSH_3.1p1\r\n\x00\x00", 35);
     CHECK_EQ_INT(r.out.records, 0);
-    end(&r);
+    rig_end(&r);
     CHECK_EQ_INT(r.out.records, 1);
-    CHECK_STR(ssh_obj(&r),
+    CHECK_STR(rig_obj(&r),
               "\"ssh\":{\"client\":{\"proto_version\":\"2.0\",\"software_version\":"
               "\"OpenSSH_3.6.1p1\"},\"server\":{\"proto_version\":\"1.99\",\"software_version\":"
               "\"OpenSSH_3.1p1\"}}}\n");
-    fini(&r);
+    rig_fini(&r);
 }
 
 VG_TEST(ssh_bounds_and_garbage)
@@ -226,20 +165,21 @@ VG_TEST(ssh_bounds_and_garbage)
     memset(big, 'A', sizeof(big));
     memcpy(big, "SSH-2.0-", 8);
     big[sizeof(big) - 1] = '\n';
-    rig_init(&r);
-    CHECK_EQ_INT(feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)big, sizeof(big)),
+    rig_init(&r, &vg_sensor_proto_ssh, "ssh", 22, true);
+    CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)big, sizeof(big)),
                  VG_SENSOR_APP_OK);
     /* an absurd packet length stops this direction quietly */
-    CHECK_EQ_INT(feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"\xff\xff\xff\xff\x04\x14", 6),
-                 VG_SENSOR_APP_OK);
-    end(&r);
+    CHECK_EQ_INT(
+        rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"\xff\xff\xff\xff\x04\x14", 6),
+        VG_SENSOR_APP_OK);
+    rig_end(&r);
     CHECK_EQ_INT(r.out.records, 1);
-    CHECK(strlen(ssh_obj(&r)) < 400); /* truncated banner */
-    fini(&r);
-    rig_init(&r);
-    CHECK_EQ_INT(feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"HELO x\r\n", 8),
+    CHECK(strlen(rig_obj(&r)) < 400); /* truncated banner */
+    rig_fini(&r);
+    rig_init(&r, &vg_sensor_proto_ssh, "ssh", 22, true);
+    CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"HELO x\r\n", 8),
                  VG_SENSOR_APP_ERROR);
-    fini(&r);
+    rig_fini(&r);
     CHECK_EQ_INT(vg_sensor_proto_ssh.probe((const uint8_t *)"SSH-2.0", 7, 0), 1);
     CHECK_EQ_INT(vg_sensor_proto_ssh.probe((const uint8_t *)"SS", 2, 0), -1);
     CHECK_EQ_INT(vg_sensor_proto_ssh.probe((const uint8_t *)"GET /", 5, 0), 0);

@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "sensor/sensor_app.h"
 #include "sensor/sensor_tls_int.h"
+#include "sensor_rig.h"
 #include "vgtest.h"
 
 /* ---------------------------------------------------------------- byte builder */
@@ -235,70 +236,6 @@ static void certificate_msg(struct bb *m, const uint8_t *der, size_t n)
 
 /* ---------------------------------------------------------------- engine harness */
 
-struct out {
-    struct vg_sbuf s;
-    int records;
-};
-
-static void sink(void *ctx, const char *line, size_t len)
-{
-    struct out *o = ctx;
-    if (strstr(line, "\"event_type\":\"tls\"")) {
-        vg_sbuf_add(&o->s, line, len);
-        o->records++;
-    }
-}
-
-struct rig {
-    struct vg_sensor_engine *eng;
-    struct vg_sensor_flow flow;
-    struct out out;
-    void *st;
-};
-
-static void rig_init(struct rig *r)
-{
-    struct vg_sensor_engine_config cfg;
-    memset(r, 0, sizeof(*r));
-    vg_sensor_engine_config_default(&cfg);
-    cfg.detect = false;
-    cfg.log_flow = false;
-    CHECK_EQ_INT(vg_sensor_engine_create(&cfg, sink, &r->out, &r->eng), 0);
-    r->flow.key.family = VG_SENSOR_FLOW_AF_INET;
-    r->flow.key.proto = 6;
-    r->flow.key.sport = 50000;
-    r->flow.key.dport = 443;
-    r->st = vg_sensor_proto_tls.state_new();
-}
-
-static int rig_feed(struct rig *r, enum vg_sensor_flow_dir dir, const uint8_t *p, size_t n)
-{
-    struct vg_sensor_app_ctx c = {r->eng, &r->flow, dir, 1000000000LL, 1, NULL};
-    return vg_sensor_proto_tls.data(&c, r->st, p, n);
-}
-
-static void rig_end(struct rig *r)
-{
-    struct vg_sensor_app_ctx c = {r->eng, &r->flow, 0, 2000000000LL, 2, NULL};
-    vg_sensor_proto_tls.end(&c, r->st);
-}
-
-static void rig_fini(struct rig *r)
-{
-    vg_sensor_proto_tls.state_free(r->st);
-    vg_sensor_engine_destroy(r->eng);
-    vg_sbuf_fini(&r->out.s);
-}
-
-/* The `tls` object of the single record written (static buffer). */
-static const char *tls_obj(const struct rig *r)
-{
-    static char buf[8192];
-    const char *t = r->out.s.p ? strstr(r->out.s.p, "\"tls\":{") : NULL;
-    snprintf(buf, sizeof(buf), "%s", t ? t : "");
-    return buf;
-}
-
 /* Client and server streams of a TLS 1.2 handshake with certificate; the certificate
  * message spans two records. */
 static void tls12_streams(struct bb *cli, struct bb *srv, bool self)
@@ -327,12 +264,12 @@ VG_TEST(tls12_fields_and_fingerprints)
     static struct bb cli, srv;
     struct rig r;
     char md5[33], sha[65], want[600];
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     tls12_streams(&cli, &srv, true);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n), VG_SENSOR_APP_OK);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n), VG_SENSOR_APP_DONE);
     CHECK_EQ_INT(r.out.records, 1);
-    const char *t = tls_obj(&r);
+    const char *t = rig_obj(&r);
     CHECK(strstr(t, "\"subject\":\"C=US, O=Ex, Inc., CN=www.example.com, "
                     "Email=a@example.com\"") != NULL);
     CHECK(strstr(t, "\"issuerdn\":\"C=US, O=Ex, Inc., CN=www.example.com, "
@@ -379,16 +316,16 @@ VG_TEST(tls12_every_split_same_record)
     static struct bb cli, srv;
     struct rig r;
     char base[8192];
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     tls12_streams(&cli, &srv, true);
     rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
     rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n);
-    snprintf(base, sizeof(base), "%s", tls_obj(&r));
+    snprintf(base, sizeof(base), "%s", rig_obj(&r));
     rig_fini(&r);
     CHECK(strlen(base) > 100);
     int bad = 0;
     for (size_t k = 0; k <= cli.n + srv.n; k++) {
-        rig_init(&r);
+        rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
         if (k <= cli.n) {
             rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, k);
             rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p + k, cli.n - k);
@@ -400,13 +337,13 @@ VG_TEST(tls12_every_split_same_record)
             rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p + s, srv.n - s);
         }
         rig_end(&r);
-        if (r.out.records != 1 || strcmp(tls_obj(&r), base) != 0) {
+        if (r.out.records != 1 || strcmp(rig_obj(&r), base) != 0) {
             bad++;
         }
         rig_fini(&r);
     }
     CHECK_EQ_INT(bad, 0);
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     for (size_t i = 0; i < cli.n; i++) {
         rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p + i, 1);
     }
@@ -414,7 +351,7 @@ VG_TEST(tls12_every_split_same_record)
         rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p + i, 1);
     }
     CHECK_EQ_INT(r.out.records, 1);
-    CHECK_STR(tls_obj(&r), base);
+    CHECK_STR(rig_obj(&r), base);
     rig_fini(&r);
 }
 
@@ -431,11 +368,11 @@ VG_TEST(tls13_logged_at_server_hello)
     server_hello(&m, true, sid, sizeof(sid));
     records(&srv, 22, m.p, m.n, 16384);
     records(&srv, 23, (const uint8_t *)"encrypted certs", 15, 16);
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n), VG_SENSOR_APP_DONE);
     CHECK_EQ_INT(r.out.records, 1);
-    const char *t = tls_obj(&r);
+    const char *t = rig_obj(&r);
     CHECK(strstr(t, "\"version\":\"TLS 1.3\"") != NULL);
     CHECK(strstr(t, "session_resumed") == NULL); /* echoed id in 1.3 is not resumption */
     CHECK(strstr(t, "\"ja4\":\"t13d0306h2_") != NULL);
@@ -457,11 +394,11 @@ VG_TEST(tls12_resumed_session)
     m.n = 0;
     server_hello(&m, false, sid, sizeof(sid));
     records(&srv, 22, m.p, m.n, 16384);
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n);
     rig_feed(&r, VG_SENSOR_FLOW_TO_CLIENT, srv.p, srv.n);
     CHECK_EQ_INT(r.out.records, 1);
-    CHECK(strstr(tls_obj(&r), "\"session_resumed\":true") != NULL);
+    CHECK(strstr(rig_obj(&r), "\"session_resumed\":true") != NULL);
     rig_fini(&r);
 }
 
@@ -472,32 +409,32 @@ VG_TEST(tls_client_hello_only_logged_at_end)
     cli.n = m.n = 0;
     client_hello(&m, 0x0301, false, NULL, 0);
     records(&cli, 22, m.p, m.n, 40);
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, cli.p, cli.n), VG_SENSOR_APP_OK);
     CHECK_EQ_INT(r.out.records, 0);
     rig_end(&r);
     CHECK_EQ_INT(r.out.records, 1);
-    CHECK(strstr(tls_obj(&r), "\"version\":\"TLSv1\"") != NULL);
-    CHECK(strstr(tls_obj(&r), "\"ja3\":{\"hash\":") != NULL);
+    CHECK(strstr(rig_obj(&r), "\"version\":\"TLSv1\"") != NULL);
+    CHECK(strstr(rig_obj(&r), "\"ja3\":{\"hash\":") != NULL);
     rig_fini(&r);
 }
 
 VG_TEST(tls_garbage_and_bounds)
 {
     struct rig r;
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"GET / HTTP/1.1\r\n", 16),
                  VG_SENSOR_APP_ERROR);
     rig_end(&r);
     CHECK_EQ_INT(r.out.records, 0);
     rig_fini(&r);
     /* a record longer than TLS allows */
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER, (const uint8_t *)"\x16\x03\x01\xff\xff", 5),
                  VG_SENSOR_APP_ERROR);
     rig_fini(&r);
     /* a truncated hello inside a valid record, then a gap: no crash, no record */
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     CHECK_EQ_INT(rig_feed(&r, VG_SENSOR_FLOW_TO_SERVER,
                           (const uint8_t *)"\x16\x03\x01\x00\x06\x01\x00\x00\x02\x03", 10),
                  VG_SENSOR_APP_OK);
@@ -572,7 +509,7 @@ VG_TEST(tls_handshake_throughput)
     tls12_streams(&cli, &srv, false);
     struct timespec t0, t1;
     int n = 20000;
-    rig_init(&r);
+    rig_init(&r, &vg_sensor_proto_tls, "tls", 443, false);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < n; i++) {
         vg_sensor_proto_tls.state_free(r.st);
