@@ -559,54 +559,11 @@ static bool utf8_valid(const uint8_t *p, size_t n)
     return true;
 }
 
-/* Bytes of the 8-byte word w that need escaping: control, '"', '\\', 0x7F, >= 0x80 (each
- * lane's top bit; exact as to whether any lane is set). */
-static inline uint64_t json_unsafe8(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7F);
-    uint64_t ctl = (w - ones * 0x20) & ~w;
-    uint64_t z = ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d);
-    return (w | ctl | z) & high;
-}
-
-/* Does p[0..n) need no escaping at all (checked 16 bytes at a time)? */
-static bool json_plain(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        uint64_t a, b;
-        memcpy(&a, p + i, 8);
-        memcpy(&b, p + i + 8, 8);
-        if (json_unsafe8(a) | json_unsafe8(b)) {
-            return false;
-        }
-    }
-    if (i + 8 <= n) {
-        uint64_t a, b;
-        memcpy(&a, p + i, 8);
-        memcpy(&b, p + n - 8, 8); /* the last 8 bytes, overlapping what was checked */
-        return !(json_unsafe8(a) | json_unsafe8(b));
-    }
-    if (n >= 8) {
-        uint64_t a;
-        memcpy(&a, p + n - 8, 8);
-        return !json_unsafe8(a);
-    }
-    for (; i < n; i++) {
-        uint8_t c = p[i];
-        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /*
  * p[0..n) as a quoted JSON string the way Suricata's set_string_from_bytes writes it: valid
  * UTF-8 as is (escaped); otherwise bytes >= 0x80 become the four characters "\xNN". plain
- * (what json_plain says of p) selects the fast path: one memcpy. Otherwise writes straight into
- * the buffer after one reservation of the worst case (6 bytes per input byte).
+ * (what vg_sensor_json_plain says of p) selects the fast path: one memcpy. Otherwise writes
+ * straight into the buffer after one reservation of the worst case (6 bytes per input byte).
  */
 static void json_bytes_as(struct vg_sbuf *s, const uint8_t *p, size_t n, bool plain)
 {
@@ -661,7 +618,7 @@ static void json_bytes_as(struct vg_sbuf *s, const uint8_t *p, size_t n, bool pl
 /* As json_bytes_as, checking first whether p[0..n) needs escaping. */
 static void json_bytes(struct vg_sbuf *s, const uint8_t *p, size_t n)
 {
-    json_bytes_as(s, p, n, json_plain(p, n));
+    json_bytes_as(s, p, n, vg_sensor_json_plain(p, n));
 }
 
 static void put_u64(struct vg_sbuf *s, uint64_t v)
@@ -776,7 +733,7 @@ static uint8_t put_name(struct vg_sbuf *s, const struct dns_msg *mg, size_t off,
             *next = qnx;
         }
         if (q->plain < 0) {
-            q->plain = json_plain((const uint8_t *)q->txt, q->len);
+            q->plain = vg_sensor_json_plain((const uint8_t *)q->txt, q->len);
         }
         json_bytes_as(s, (const uint8_t *)q->txt, q->len, q->plain);
         return q->flags;

@@ -148,52 +148,10 @@ static void put_key(struct vg_sbuf *s, const char *key)
  * to U+FFFD; DEL and valid UTF-8 merely take the slow path).
  */
 
-/* Top bit of each byte lane of w that needs a look (exact as to whether any is set). */
-static inline uint64_t json_unsafe8(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7F);
-    uint64_t ctl = (w - ones * 0x20) & ~w;
-    uint64_t z = ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d);
-    return (w | ctl | z) & high;
-}
-
-/* Does p[0..n) need no escaping at all? */
-static bool json_plain(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        uint64_t a, b;
-        memcpy(&a, p + i, 8);
-        memcpy(&b, p + i + 8, 8);
-        if (json_unsafe8(a) | json_unsafe8(b)) {
-            return false;
-        }
-    }
-    if (i + 8 <= n) {
-        uint64_t a, b;
-        memcpy(&a, p + i, 8);
-        memcpy(&b, p + n - 8, 8); /* the last 8 bytes, overlapping what was checked */
-        return !(json_unsafe8(a) | json_unsafe8(b));
-    }
-    if (n >= 8) {
-        uint64_t a;
-        memcpy(&a, p + n - 8, 8);
-        return !json_unsafe8(a);
-    }
-    for (; i < n; i++) {
-        unsigned char c = p[i];
-        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* v[0..n) as a quoted JSON string (v may be NULL when n is 0). */
 static void put_json_str(struct vg_sbuf *s, const char *v, size_t n)
 {
-    if (!json_plain((const unsigned char *)v, n)) {
+    if (!vg_sensor_json_plain((const unsigned char *)v, n)) {
         vg_sbuf_add_json_str(s, v, n);
         return;
     }
