@@ -35,73 +35,6 @@ static inline void commit(struct vg_sbuf *s, char *p)
     s->p[s->len] = '\0';
 }
 
-/* "00".."99": two decimal digits per step. */
-static const char dig2[201] = "00010203040506070809101112131415161718192021222324252627282930313233"
-                              "34353637383940414243444546474849505152535455565758596061626364656667"
-                              "6869707172737475767778798081828384858687888990919293949596979899";
-
-/* Decimal digits of v >= 10 (2..20): from the bit length, then one comparison. */
-static inline unsigned u64_ndigits(uint64_t v)
-{
-    static const uint64_t p10[20] = {1ULL,
-                                     10ULL,
-                                     100ULL,
-                                     1000ULL,
-                                     10000ULL,
-                                     100000ULL,
-                                     1000000ULL,
-                                     10000000ULL,
-                                     100000000ULL,
-                                     1000000000ULL,
-                                     10000000000ULL,
-                                     100000000000ULL,
-                                     1000000000000ULL,
-                                     10000000000000ULL,
-                                     100000000000000ULL,
-                                     1000000000000000ULL,
-                                     10000000000000000ULL,
-                                     100000000000000000ULL,
-                                     1000000000000000000ULL,
-                                     10000000000000000000ULL};
-    unsigned t = ((64u - (unsigned)__builtin_clzll(v | 1)) * 1233u) >> 12;
-    return t + (v >= p10[t]);
-}
-
-/* v in decimal at p, written back to front two digits at a time (eight-digit blocks of large
- * values in 32-bit arithmetic); returns the end. */
-char *vg_sensor_fmt_u64(char *p, uint64_t v)
-{
-    if (v < 10) {
-        *p = (char)('0' + v);
-        return p + 1;
-    }
-    char *end = p + u64_ndigits(v), *o = end;
-    while (v >= 100000000) {
-        uint32_t lo = (uint32_t)(v % 100000000);
-        v /= 100000000;
-        for (int k = 0; k < 4; k++) {
-            uint32_t d = lo % 100 * 2;
-            lo /= 100;
-            *--o = dig2[d + 1];
-            *--o = dig2[d];
-        }
-    }
-    uint32_t w = (uint32_t)v;
-    while (w >= 100) {
-        uint32_t d = w % 100 * 2;
-        w /= 100;
-        *--o = dig2[d + 1];
-        *--o = dig2[d];
-    }
-    if (w >= 10) {
-        *--o = dig2[w * 2 + 1];
-        *--o = dig2[w * 2];
-    } else {
-        *--o = (char)('0' + w);
-    }
-    return end;
-}
-
 static char *w_i64(char *p, int64_t v)
 {
     if (v < 0) {
@@ -271,9 +204,9 @@ static char *w_time(char *p, int64_t ts_ns)
     memcpy(p + 1, tcache_txt, 19);
     p[20] = '.';
     unsigned us = (unsigned)(ns / 1000);
-    memcpy(p + 21, dig2 + us / 10000 * 2, 2);
-    memcpy(p + 23, dig2 + us / 100 % 100 * 2, 2);
-    memcpy(p + 25, dig2 + us % 100 * 2, 2);
+    memcpy(p + 21, vg_sensor_dig2 + us / 10000 * 2, 2);
+    memcpy(p + 23, vg_sensor_dig2 + us / 100 % 100 * 2, 2);
+    memcpy(p + 25, vg_sensor_dig2 + us % 100 * 2, 2);
     memcpy(p + 27, "+0000\"", 6);
     return p + 33;
 }

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* "00".."99": the two digits of 0..99 at [2 * n]. */
+extern const char vg_sensor_dig2[201];
+
 /* Most bytes vg_sensor_fmt_u64 writes (UINT64_MAX has 20 digits). */
 #define VG_SENSOR_FMT_U64_MAX 20
 
