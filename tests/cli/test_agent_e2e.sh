@@ -22,10 +22,7 @@ cleanup() {
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/cli_lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: the agent's collectors need root"; exit 0; }
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 0; }
 [ -x "$AGENT" ] || { echo "FAIL: $AGENT missing"; exit 1; }
@@ -63,14 +60,8 @@ TOKEN=$("$VIGIE" token create --data "$T/data" e2e --role admin 2>/dev/null)
 start_server() {
     "$VIGIE" server -c "$T/vigie.yml" >>"$T/server.log" 2>&1 &
     SPID=$!
-    i=0
-    until curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -gt 150 ] && { echo "FAIL server did not start"; tail -20 "$T/server.log"; exit 1; }
-        sleep 0.1
-    done
+    wait_server "$HTTP" "$T/server.log"
 }
-api() { curl -s -H "Authorization: Bearer $TOKEN" "$@"; }
 count() { # events of the agent's collector $2 found by query $1 that hold the string $3
     api -G --data-urlencode "q=$1" --data-urlencode "limit=10000" \
         "http://127.0.0.1:$HTTP/api/v1/search" |

@@ -8,10 +8,7 @@ VIGIE=$(cd "$(dirname "$VIGIE")" && pwd)/$(basename "$VIGIE")
 SHARED=${VG_SHARED:-../shared}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/cli_lib.sh"
 
 mkdir -p "$T/rules" "$T/logs" "$T/bad"
 cat > "$T/rules/r.yml" <<'Y'

@@ -33,10 +33,7 @@ cleanup() {
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/cli_lib.sh"
 
 ip netns add "$NS" || { echo "SKIP: cannot create a network namespace"; exit 0; }
 ip link add "$NEAR" type veth peer name "$FAR" netns "$NS"
@@ -138,13 +135,7 @@ EOF
 TOKEN=$("$VIGIE" token create --data "$T/data" sensor-test --role admin 2>/dev/null)
 "$VIGIE" server -c "$T/vigie.yml" >"$T/server.log" 2>&1 &
 PIDS="$PIDS $!"
-i=0
-until curl -sf "http://127.0.0.1:$HTTP/healthz" >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -gt 150 ] && { echo "FAIL server did not start"; tail -20 "$T/server.log"; exit 1; }
-    sleep 0.1
-done
-api() { curl -s -H "Authorization: Bearer $TOKEN" "$@"; }
+wait_server "$HTTP" "$T/server.log"
 ET=$(api -X POST --data '{"ttl":"1h","uses":1}' "http://127.0.0.1:$HTTP/api/v1/agents/enroll-tokens" |
     python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
 run_sensor "$T/three" --server "http://127.0.0.1:$HTTP" --enroll-token "$ET" --state "$T/state"

@@ -20,10 +20,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/cli_lib.sh"
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 0; }
 command -v sqlite3 >/dev/null || { echo "SKIP: no sqlite3"; exit 0; }
 

@@ -23,10 +23,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$(dirname "$0")/cli_lib.sh"
 skip() { echo "SKIP: $1"; exit 0; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, nftables)"
