@@ -33,7 +33,7 @@
 struct opts {
     const char *read, *iface, *bpf, *eve, *server, *state, *token, *backend;
     uint32_t workers, snaplen, max_flows, cid_seed;
-    bool no_promisc, no_flow, no_detect, ether, http_headers, verbose;
+    bool no_promisc, no_flow, no_detect, ether, http_headers, no_vlan, verbose;
 };
 
 /* Where records go: a file (or stdout) and/or the server. */
@@ -76,6 +76,7 @@ static void usage(FILE *f)
                "  --ether             add source and destination MAC addresses to records\n"
                "  --community-id-seed N  seed of the Community ID flow hash (default 0)\n"
                "  --http-headers      log every HTTP request and response header\n"
+               "  --no-vlan-tracking  one flow whatever its VLAN tags (asymmetric tagging)\n"
                "  -v                  more detail in the summary (counters)\n"
                "  -h, --help          this help\n");
 }
@@ -174,6 +175,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->ether = true;
         } else if (!strcmp(a, "--http-headers")) {
             o->http_headers = true;
+        } else if (!strcmp(a, "--no-vlan-tracking")) {
+            o->no_vlan = true;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -284,6 +287,7 @@ static int proc_create(struct proc *p, const struct opts *o, struct out *out, bo
     cfg.flow.max_flows = o->max_flows; /* 0: the default (1,000,000 per engine) */
     cfg.log_ether = o->ether;
     cfg.http_headers = o->http_headers;
+    cfg.no_vlan_tracking = o->no_vlan;
     cfg.community_id_seed = (uint16_t)o->cid_seed;
     if (o->workers == 1) {
         int rc = vg_sensor_engine_create(&cfg, sink_line, out, &p->eng);

@@ -215,6 +215,7 @@ struct vg_sensor_engine_config {
     bool detect;                /* run the network detections */
     uint32_t worker;            /* worker index, for flow ids */
     bool log_ether;             /* "ether":{"src_mac","dest_mac"} in record headers (off) */
+    bool no_vlan_tracking;      /* VLAN ids not part of the flow key (default: they are) */
     uint16_t community_id_seed; /* Community ID v1 seed (default 0; Suricata's
                                    community-id-seed) */
     bool http_headers;          /* log request_headers/response_headers (Suricata's

@@ -846,6 +846,10 @@ static void packet_flow(struct vg_sensor_engine *e, const struct vg_sensor_pkt *
     if (!icmp_err) {
         key_from_pkt(&k, pkt);
     }
+    if (e->cfg.no_vlan_tracking) {
+        k.vlan = 0; /* one flow whatever the tags (asymmetric tagging, Suricata's
+                       vlan.use-for-tracking: false) */
+    }
     bool l4ok = pkt->l4 != NULL && !icmp_err;
     struct vg_flow_pkt fp = {.ts_ns = ts,
                              .bytes = wire_len,

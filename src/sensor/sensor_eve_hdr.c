@@ -40,7 +40,8 @@ char *vg_sensor_eve_w_vlan(char *p, const struct vg_sensor_app_ctx *c)
     size_t n = 0;
     uint16_t one;
     const struct vg_sensor_fstate *fs = c->flow ? c->flow->user : NULL;
-    if (c->pkt) { /* like Suricata: the packet's tags when there is one */
+    if (c->pkt && c->pkt->vlan_count) { /* the packet's tags; an untagged packet of a tagged
+                                           flow (asymmetric tagging) shows the flow's */
         ids = c->pkt->vlan;
         n = c->pkt->vlan_count;
     } else if (fs) {

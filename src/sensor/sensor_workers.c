@@ -109,7 +109,8 @@ uint32_t vg_sensor_workers_pick(const struct vg_sensor_pkt *p, uint32_t n)
     memcpy(k.hi, swap ? p->src : p->dst, alen);
     k.plo = swap ? dp : sp;
     k.phi = swap ? sp : dp;
-    k.vlan = p->vlan_count ? p->vlan[0] : 0;
+    k.vlan = 0; /* not hashed: with asymmetric tagging (--no-vlan-tracking) the two directions
+                   of a flow carry different tags and must still meet in one worker */
     k.proto = p->proto;
     uint64_t h = vg_hash64(&k, sizeof(k), 0x5eed5eedu);
     return (uint32_t)(((h >> 32) * (uint64_t)n) >> 32);

@@ -169,6 +169,7 @@ def select(root, protos):
                     why = "config (a non-default parser limit: %s)" % a
                     break
         env = {str(k): str(v) for k, v in (y.get("env") or {}).items()}
+        extra = ["--no-vlan-tracking"] if "vlan.use-for-tracking=false" in args else []
         cenv, cargs, cwhy = eve_config(tdir)
         env.update(cenv)
         why = why or cwhy
@@ -189,7 +190,7 @@ def select(root, protos):
                 continue
             kept.append(flt)
         if kept:
-            tests.append((r["test_dir"], pcap, kept, env, cargs))
+            tests.append((r["test_dir"], pcap, kept, env, cargs + extra))
     return tests, skips
 
 
@@ -198,7 +199,7 @@ def eve_config(tdir):
 
     Settings with a sensor equivalent are passed on: the DNS v2 layout (`dns: {version: 2}`)
     as SURICATA_EVE_DNS_VERSION=2 (the switch Suricata reads too), http `dump-all-headers`
-    as --http-headers, `ethernet: yes` as
+    as --http-headers, `vlan.use-for-tracking=false` as --no-vlan-tracking, `ethernet: yes` as
     --ether, `community-id-seed` as --community-id-seed. Per-type/request/response DNS output
     filtering is a logging configuration the sensor does not emulate: such tests are skipped."""
     path = os.path.join(tdir, "suricata.yaml")

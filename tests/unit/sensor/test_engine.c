@@ -519,3 +519,47 @@ VG_TEST(anomaly_hook_counts_when_not_logged)
     CHECK_EQ_INT(st.anomalies, 1);
     done(e, &o);
 }
+
+/* One UDP exchange whose request is tagged VLAN 10 and whose reply is untagged (asymmetric
+ * tagging): two flows by default, one with no_vlan_tracking, its records showing VLAN 10. */
+static void vlan_frame(struct vg_sensor_engine *e, bool tagged, bool request, uint64_t cnt)
+{
+    uint8_t b[256];
+    size_t h = tagged ? 18 : 14;
+    memset(b, 0, h);
+    b[12] = tagged ? 0x81 : 0x08;
+    if (tagged) {
+        b[15] = 10;
+        b[16] = 0x08;
+    }
+    size_t n = request ? fw_udp4(b + h, FW_CLI, 41000, FW_SRV, 9999, "ping", 4)
+                       : fw_udp4(b + h, FW_SRV, 9999, FW_CLI, 41000, "pong", 4);
+    struct vg_sensor_frame f = {.data = b,
+                                .caplen = (uint32_t)(h + n),
+                                .origlen = (uint32_t)(h + n),
+                                .ts_ns = 1700000000000000000ULL + cnt * 1000,
+                                .linktype = VG_SENSOR_LINK_ETHERNET};
+    vg_sensor_engine_frame(e, &f, cnt);
+}
+
+VG_TEST(asymmetric_vlan_tags_with_and_without_vlan_tracking)
+{
+    for (int off = 0; off < 2; off++) {
+        struct fw_out o = {0};
+        struct vg_sensor_engine_config cfg;
+        vg_sensor_engine_config_default(&cfg);
+        cfg.detect = false;
+        cfg.no_vlan_tracking = off;
+        struct vg_sensor_engine *e = NULL;
+        CHECK_EQ_INT(vg_sensor_engine_create(&cfg, fw_sink, &o, &e), VG_OK);
+        vlan_frame(e, true, true, 1);
+        vlan_frame(e, false, false, 2);
+        vg_sensor_engine_flush(e);
+        CHECK_EQ_INT(fw_count(&o, "\"event_type\":\"flow\""), off ? 1 : 2);
+        if (off) {
+            CHECK_EQ_INT(fw_count(&o, "\"pkts_toserver\":1,\"pkts_toclient\":1"), 1);
+            CHECK_EQ_INT(fw_count(&o, "\"vlan\":[10]"), 1);
+        }
+        done(e, &o);
+    }
+}
