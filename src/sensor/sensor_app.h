@@ -167,7 +167,8 @@ void vg_sensor_json_kint(struct vg_sbuf *s, const char *key, int64_t v);
 void vg_sensor_json_kbool(struct vg_sbuf *s, const char *key, bool v);
 /* "2016-01-01T12:00:00.123456+0000" (UTC, microseconds), as Suricata writes times. */
 void vg_sensor_json_time(struct vg_sbuf *s, int64_t ts_ns);
-/* Address as text: dotted IPv4, or IPv6 in RFC 5952 form. family VG_SENSOR_FLOW_AF_*. */
+/* Address as text: dotted IPv4, or IPv6 as Suricata writes it (eight groups of four hex
+ * digits, "2001:0db8:0000:…", what EVE consumers compare). family VG_SENSOR_FLOW_AF_*. */
 void vg_sensor_addr_str(char out[46], uint8_t family, const uint8_t *addr);
 
 /* ------------------------------------------------------------------ detection hooks */
@@ -176,6 +177,9 @@ void vg_sensor_addr_str(char out[46], uint8_t family, const uint8_t *addr);
  * Facts the parsers report for the sensor's network detections (sensor_detect.c). Each hook
  * is cheap (a hash update) and may write an `alert` record for the flow in c. Strings are
  * borrowed for the call.
+ *
+ * Because a hook may write a record, never call one while a record of yours is open (between
+ * vg_sensor_rec_begin and vg_sensor_rec_end): the engine has one record buffer.
  */
 
 /* A DNS query name was seen (response: with its rcode; query: rcode -1). */

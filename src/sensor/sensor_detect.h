@@ -17,7 +17,7 @@
 
 struct vg_sensor_detect;
 
-/* Create the detector (thresholds in sensor_detect.c, documented in docs/sensor.md). */
+/* Create the detector (thresholds in sensor_detect.c, documented in docs/sensor-detections.md). */
 int vg_sensor_detect_create(struct vg_sensor_detect **out);
 void vg_sensor_detect_destroy(struct vg_sensor_detect *d);
 
