@@ -20,15 +20,7 @@
 #include "core/core.h"
 #include "sensor/sensor_flow.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "bench_util.h"
 
 static double rnd01(void)
 {

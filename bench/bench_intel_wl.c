@@ -19,17 +19,9 @@
 #include "core/core.h"
 #include "intel/intel_wl.h"
 
+#include "bench_util.h"
+
 #define VLEN 192
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void alnum(char *o, size_t n)
 {

@@ -5,9 +5,20 @@
 #define VG_BENCH_UTIL_H
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* A fixed-seed xorshift64 sequence: the same workload on every run. */
+static inline uint64_t rnd64(void)
+{
+    static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
 
 /* Remove a benchmark's scratch directory tree. */
 static inline void rm_tree(const char *dir)
