@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "sensor/sensor_app.h"
@@ -71,7 +72,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_sensor FILE.pcap [passes]\n");
         return 2;
     }
-    int passes = argc > 2 ? atoi(argv[2]) : 3;
+    int64_t np = 3;
+    if (argc > 2 && (vg_parse_i64(argv[2], strlen(argv[2]), &np) != VG_OK || np < 1 || np > 1000)) {
+        fprintf(stderr, "bench_sensor: passes must be 1..1000, not '%s'\n", argv[2]);
+        return 2;
+    }
+    int passes = (int)np;
     static const struct {
         const char *name;
         bool detect, parsers;

@@ -248,7 +248,7 @@ VG_TEST(malformed_rejected_with_reason)
     reject(VG_INTEL_URL, big, "exceeds 4096");
     char lbl[80];
     memset(lbl, 'a', 70);
-    strcpy(lbl + 70, ".com");
+    memcpy(lbl + 70, ".com", 5);
     reject(VG_INTEL_DOMAIN, lbl, "label longer than 63");
 }
 

@@ -507,7 +507,7 @@ VG_TEST(dns_tunnel_long_names)
     struct vg_sensor_flow f = mkflow(ip4(10, 0, 0, 5), ip4(10, 0, 0, 53), 5353, 53, 17, T0, T0);
     char q[200];
     memset(q, 'a', 60);
-    strcpy(q + 60, ".x.exfil.co.uk");
+    memcpy(q + 60, ".x.exfil.co.uk", sizeof(".x.exfil.co.uk"));
     for (int i = 0; i < 12; i++) {
         struct vg_sensor_app_ctx c = ctx_at(&x, &f, T0 + i * SEC);
         vg_sensor_note_dns(&c, q, strlen(q), 1, -1);
