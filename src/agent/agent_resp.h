@@ -99,4 +99,14 @@ int vg_agent_resp_run(const char *action, const struct vg_json *args,
                       const struct vg_agent_resp_opts *o, struct vg_sbuf *output_json, char *err,
                       size_t errsz);
 
+/*
+ * The nftables layout of Vigie's blocks, appended to an `nft -f` script: table `inet TABLE`,
+ * sets blocked4/blocked6 (with per-element timeouts), and a drop rule for each set both ways
+ * in each of the given filter hooks ("input", "forward", "output"), whose chains are flushed
+ * first so the layout is idempotent. Used by the agent's block action and by the server's
+ * nft.block playbook action, so both keep one table shape.
+ */
+void vg_agent_nft_block_layout(struct vg_sbuf *s, const char *table, const char *const *hooks,
+                               size_t nhooks);
+
 #endif /* VG_AGENT_RESP_H */

@@ -172,25 +172,29 @@ static int ipt_chain(struct fw *f, const char *hook, const char *chain, char *er
 
 /* ---------------------------------------------------------------- block / unblock */
 
-static void nft_block_layout(struct fw *f)
+void vg_agent_nft_block_layout(struct vg_sbuf *s, const char *table, const char *const *hooks,
+                               size_t nhooks)
 {
-    static const char *const chains[] = {"input", "forward", "output"};
     static const char *const matches[] = {"ip saddr @blocked4", "ip daddr @blocked4",
                                           "ip6 saddr @blocked6", "ip6 daddr @blocked6"};
-    struct vg_sbuf *s = &f->script;
-    const char *t = f->table;
-    vg_sbuf_printf(s, "add table inet %s\n", t);
-    vg_sbuf_printf(s, "add set inet %s blocked4 { type ipv4_addr; flags timeout; }\n", t);
-    vg_sbuf_printf(s, "add set inet %s blocked6 { type ipv6_addr; flags timeout; }\n", t);
-    for (size_t i = 0; i < VG_ARRAY_LEN(chains); i++) {
+    vg_sbuf_printf(s, "add table inet %s\n", table);
+    vg_sbuf_printf(s, "add set inet %s blocked4 { type ipv4_addr; flags timeout; }\n", table);
+    vg_sbuf_printf(s, "add set inet %s blocked6 { type ipv6_addr; flags timeout; }\n", table);
+    for (size_t i = 0; i < nhooks; i++) {
         vg_sbuf_printf(s,
                        "add chain inet %s %s { type filter hook %s priority -10; policy "
                        "accept; }\nflush chain inet %s %s\n",
-                       t, chains[i], chains[i], t, chains[i]);
+                       table, hooks[i], hooks[i], table, hooks[i]);
         for (size_t k = 0; k < VG_ARRAY_LEN(matches); k++) {
-            vg_sbuf_printf(s, "add rule inet %s %s %s drop\n", t, chains[i], matches[k]);
+            vg_sbuf_printf(s, "add rule inet %s %s %s drop\n", table, hooks[i], matches[k]);
         }
     }
+}
+
+static void nft_block_layout(struct fw *f)
+{
+    static const char *const hooks[] = {"input", "forward", "output"};
+    vg_agent_nft_block_layout(&f->script, f->table, hooks, VG_ARRAY_LEN(hooks));
 }
 
 static int ipt_block(struct fw *f, const struct fw_addr *a, bool block, char *err, size_t errsz)

@@ -22,6 +22,8 @@
  */
 #include "respond/respond_act_int.h"
 
+#include "agent/agent_resp.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -119,23 +121,8 @@ static int req_read(const struct vg_action_ctx *c, bool block, struct nft_req *q
 
 static void script_layout(struct nft_req *q)
 {
-    static const char *const chains[] = {"input", "forward"};
-    static const char *const matches[] = {"ip saddr @blocked4", "ip daddr @blocked4",
-                                          "ip6 saddr @blocked6", "ip6 daddr @blocked6"};
-    struct vg_sbuf *s = &q->script;
-    const char *t = q->table;
-    vg_sbuf_printf(s, "add table inet %s\n", t);
-    vg_sbuf_printf(s, "add set inet %s blocked4 { type ipv4_addr; flags timeout; }\n", t);
-    vg_sbuf_printf(s, "add set inet %s blocked6 { type ipv6_addr; flags timeout; }\n", t);
-    for (size_t i = 0; i < VG_ARRAY_LEN(chains); i++) {
-        vg_sbuf_printf(s,
-                       "add chain inet %s %s { type filter hook %s priority -10; policy "
-                       "accept; }\nflush chain inet %s %s\n",
-                       t, chains[i], chains[i], t, chains[i]);
-        for (size_t k = 0; k < VG_ARRAY_LEN(matches); k++) {
-            vg_sbuf_printf(s, "add rule inet %s %s %s drop\n", t, chains[i], matches[k]);
-        }
-    }
+    static const char *const hooks[] = {"input", "forward"};
+    vg_agent_nft_block_layout(&q->script, q->table, hooks, VG_ARRAY_LEN(hooks));
 }
 
 static void script_build(struct nft_req *q, bool block)
