@@ -1,7 +1,7 @@
 /*
  * vgnet.h — small IPv4 TCP helpers for tests that check what a firewall lets through (inside
- * network namespaces the tests create): a listener on an address and a connect with a
- * timeout.
+ * network namespaces the tests create): a listener on an address, a connect with a timeout,
+ * and running a test body in a fresh network namespace.
  */
 #ifndef VG_TEST_NET_H
 #define VG_TEST_NET_H
@@ -12,7 +12,12 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include "vgtest.h"
 
 /* TCP connect to ip:port with a timeout: true when it connects. */
 static inline bool tcp_reaches(const char *ip, int port, int ms)
@@ -47,6 +52,43 @@ static inline int listener(const char *ip, int *port)
     }
     *port = ntohs(a.sin_port);
     return fd;
+}
+
+/*
+ * Run fn in a child process inside a new network namespace (the host's network is never
+ * touched) and return its verdict: 'P' passed, 'F' failed (checks failed or the child died),
+ * 'S' unshare(CLONE_NEWNET) is not permitted here (skip).
+ */
+static inline char vgt_in_netns(void (*fn)(void))
+{
+    int p[2];
+    if (pipe(p) != 0) {
+        return 'F';
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        char verdict = 'S';
+        if (unshare(CLONE_NEWNET) == 0) {
+            fn();
+            verdict = vgt_failed_checks ? 'F' : 'P';
+        }
+        if (write(p[1], &verdict, 1) < 0) {
+            _exit(3);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    char verdict = 0;
+    if (pid < 0 || read(p[0], &verdict, 1) != 1) {
+        verdict = 'F';
+    }
+    close(p[0]);
+    if (pid > 0) {
+        waitpid(pid, NULL, 0);
+    }
+    return verdict;
 }
 
 #endif /* VG_TEST_NET_H */

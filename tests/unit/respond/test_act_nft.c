@@ -132,28 +132,7 @@ VG_TEST(nft_block_in_a_namespace)
     static char before[1 << 16], after[1 << 16];
     char *list[] = {nft_path, "list", "ruleset", NULL};
     int host_rc = run(list, before, sizeof(before));
-    int p[2];
-    CHECK(pipe(p) == 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        char verdict = 'S';
-        if (unshare(CLONE_NEWNET) == 0) {
-            in_namespace();
-            verdict = vgt_failed_checks ? 'F' : 'P';
-        }
-        if (write(p[1], &verdict, 1) < 0) {
-            _exit(3);
-        }
-        _exit(0);
-    }
-    close(p[1]);
-    char verdict = 0;
-    if (read(p[0], &verdict, 1) != 1) {
-        verdict = 'F';
-    }
-    close(p[0]);
-    waitpid(pid, NULL, 0);
+    char verdict = vgt_in_netns(in_namespace);
     CHECK_EQ_INT(run(list, after, sizeof(after)), host_rc);
     CHECK_STR(after, before); /* the host's ruleset was never touched */
     if (verdict == 'S') {
