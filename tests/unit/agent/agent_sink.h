@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef SINK_WAIT_MS
 #define SINK_WAIT_MS 8000
+#endif
 
 struct sink {
     pthread_mutex_t mu;
@@ -31,12 +33,45 @@ static inline int sink_emit(void *ctx, const char *json, size_t len)
     return VG_OK;
 }
 
+/* Free the events; the sink is empty and usable again. */
 static inline void sink_fini(struct sink *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         vg_free(s->ev[i]);
     }
     vg_free(s->ev);
+    s->ev = NULL;
+    s->n = s->cap = 0;
+}
+
+/* Events whose JSON text contains needle. */
+static inline size_t sink_find(struct sink *s, const char *needle)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n; i++) {
+        n += strstr(s->ev[i], needle) != NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* Events received so far. */
+static inline size_t sink_n(struct sink *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* Wait up to SINK_WAIT_MS for at least n events. */
+static inline bool sink_wait_n(struct sink *s, size_t n)
+{
+    for (int ms = 0; ms < SINK_WAIT_MS && sink_n(s) < n; ms += 20) {
+        usleep(20000);
+    }
+    return sink_n(s) >= n;
 }
 
 /* Does the JSON text have every key = value of kv (NULL-terminated pairs; numbers as text)? */

@@ -6,7 +6,9 @@
  * written while the collector was stopped; the journal backend is reported unavailable
  * with its reason here; configuration errors.
  */
+#define SINK_WAIT_MS 10000 /* before agent_sink.h: its waits last as long as this file's */
 #include "agent/agent_logs.h"
+#include "agent_sink.h"
 #include "vgtest.h"
 
 #include <pthread.h>
@@ -14,60 +16,6 @@
 #include <unistd.h>
 
 #define WAIT_MS 10000
-
-struct sink {
-    pthread_mutex_t mu;
-    char **ev;
-    size_t n, cap;
-};
-
-static int sink_emit(void *ctx, const char *json, size_t len)
-{
-    struct sink *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    if (vg_grow(&s->ev, &s->cap, s->n + 1, sizeof(char *)) == VG_OK) {
-        s->ev[s->n++] = vg_strndup(json, len);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return VG_OK;
-}
-
-static void sink_fini(struct sink *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        vg_free(s->ev[i]);
-    }
-    vg_free(s->ev);
-    s->ev = NULL;
-    s->n = s->cap = 0;
-}
-
-static size_t sink_find(struct sink *s, const char *needle)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->n; i++) {
-        n += strstr(s->ev[i], needle) != NULL;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-static size_t sink_n(struct sink *s)
-{
-    pthread_mutex_lock(&s->mu);
-    size_t n = s->n;
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-static bool sink_wait_n(struct sink *s, size_t n)
-{
-    for (int ms = 0; ms < WAIT_MS && sink_n(s) < n; ms += 20) {
-        usleep(20000);
-    }
-    return sink_n(s) >= n;
-}
 
 static void append(const char *path, const char *text)
 {

@@ -8,6 +8,7 @@
  */
 #include "agent/agent_yara.h"
 #include "event/event.h"
+#include "agent_sink.h"
 #include "vgtest.h"
 
 #include <openssl/evp.h>
@@ -247,44 +248,6 @@ VG_TEST(threads_share_one_rule_set)
 }
 
 /* ---------------------------------------------------------------- collector */
-
-struct sink {
-    pthread_mutex_t mu;
-    char **ev;
-    size_t n, cap;
-};
-
-static int sink_emit(void *ctx, const char *json, size_t len)
-{
-    struct sink *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    if (vg_grow(&s->ev, &s->cap, s->n + 1, sizeof(char *)) == VG_OK) {
-        s->ev[s->n++] = vg_strndup(json, len);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return VG_OK;
-}
-
-static void sink_fini(struct sink *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        vg_free(s->ev[i]);
-    }
-    vg_free(s->ev);
-    s->ev = NULL;
-    s->n = s->cap = 0;
-}
-
-static size_t sink_find(struct sink *s, const char *needle)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->n; i++) {
-        n += strstr(s->ev[i], needle) != NULL;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
 
 VG_TEST(collector_scans_submitted_paths)
 {
