@@ -352,12 +352,17 @@ static void proc_finish(struct proc *p, struct vg_sensor_engine_stats *st)
 /* A BPF program for files (tcpdump -r EXPR semantics); NULL expr: none. */
 struct file_filter {
     bool on;
+    uint32_t linktype; /* the program is compiled for this link type */
     struct bpf_program prog;
 };
 
 static int filter_compile(struct file_filter *ff, const char *expr, uint32_t linktype)
 {
+    if (ff->on) {
+        pcap_freecode(&ff->prog);
+    }
     memset(ff, 0, sizeof(*ff));
+    ff->linktype = linktype;
     if (!expr || !*expr) {
         return 0;
     }
@@ -402,7 +407,9 @@ static int run_file(const struct opts *o, struct proc *p)
     uint64_t read = 0;
     int status = 0;
     while (!stop_flag && (rc = vg_sensor_pcap_next(r, &f)) == VG_OK) {
-        if (read++ == 0 && filter_compile(&ff, o->bpf, f.linktype) != 0) {
+        /* compiled for the first frame's link type, again when a pcapng interface differs */
+        bool recompile = read++ == 0 || (ff.on && f.linktype != ff.linktype);
+        if (recompile && filter_compile(&ff, o->bpf, f.linktype) != 0) {
             status = 1;
             break;
         }
