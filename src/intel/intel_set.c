@@ -38,14 +38,15 @@ typedef unsigned __int128 u128;
 
 /* ---------------------------------------------------------------- types */
 
-static const char *const type_names[VG_INTEL_TYPE_COUNT] = {"ipv4",   "ipv6", "domain", "url",
-                                                            "email",  "md5",  "sha1",   "sha256",
-                                                            "sha512", "ja3",  "ja3s",   "filename"};
+static const char *const type_names[VG_INTEL_TYPE_COUNT] = {
+    "ipv4",   "ipv6",   "domain", "url",  "email",    "md5",       "sha1",
+    "sha256", "sha512", "ja3",    "ja3s", "filename", "x509-sha1", "x509-sha256"};
 
 /* Binary length of hash-like types (hex on input), 0 for the others. */
 static const uint8_t bin_len[VG_INTEL_TYPE_COUNT] = {
-    [VG_INTEL_MD5] = 16,    [VG_INTEL_SHA1] = 20, [VG_INTEL_SHA256] = 32,
-    [VG_INTEL_SHA512] = 64, [VG_INTEL_JA3] = 16,  [VG_INTEL_JA3S] = 16};
+    [VG_INTEL_MD5] = 16,       [VG_INTEL_SHA1] = 20,       [VG_INTEL_SHA256] = 32,
+    [VG_INTEL_SHA512] = 64,    [VG_INTEL_JA3] = 16,        [VG_INTEL_JA3S] = 16,
+    [VG_INTEL_X509_SHA1] = 20, [VG_INTEL_X509_SHA256] = 32};
 
 const char *vg_intel_type_name(enum vg_intel_type t)
 {
@@ -402,6 +403,61 @@ static int normalise(enum vg_intel_type t, const char *p, size_t n, bool wild, u
         memcpy(out, p, n);
         return rc;
     }
+}
+
+int vg_intel_value_check(enum vg_intel_type type, const char *value, size_t len, char *err,
+                         size_t errsz)
+{
+    uint8_t norm[MAX_VALUE];
+    size_t nlen = 0;
+    unsigned plen;
+    bool sub;
+    return normalise(type, value, len, true, norm, &nlen, &plen, &sub, err, errsz);
+}
+
+int vg_intel_value_key(enum vg_intel_type type, const char *value, size_t len, uint64_t *key,
+                       char *err, size_t errsz)
+{
+    uint8_t norm[MAX_VALUE];
+    size_t nlen = 0;
+    unsigned plen;
+    bool sub;
+    int rc = normalise(type, value, len, true, norm, &nlen, &plen, &sub, err, errsz);
+    if (rc == VG_OK) {
+        *key = vg_hash64(norm, nlen, ((uint64_t)type << 8 | plen) * 0x9e3779b97f4a7c15ULL);
+    }
+    return rc;
+}
+
+int vg_intel_value_guess(const char *value, size_t len, enum vg_intel_type *out)
+{
+    static const enum vg_intel_type order[] = {VG_INTEL_IPV4, VG_INTEL_IPV6,   VG_INTEL_MD5,
+                                               VG_INTEL_SHA1, VG_INTEL_SHA256, VG_INTEL_SHA512};
+    char err[8];
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (vg_intel_value_check(order[i], value, len, err, sizeof(err)) == VG_OK) {
+            *out = order[i];
+            return VG_OK;
+        }
+    }
+    if (vg_memmem(value, len, "://", 3) &&
+        vg_intel_value_check(VG_INTEL_URL, value, len, err, sizeof(err)) == VG_OK) {
+        *out = VG_INTEL_URL;
+        return VG_OK;
+    }
+    if (memchr(value, '@', len)) {
+        if (vg_intel_value_check(VG_INTEL_EMAIL, value, len, err, sizeof(err)) == VG_OK) {
+            *out = VG_INTEL_EMAIL;
+            return VG_OK;
+        }
+        return VG_ENOENT;
+    }
+    if (memchr(value, '.', len) &&
+        vg_intel_value_check(VG_INTEL_DOMAIN, value, len, err, sizeof(err)) == VG_OK) {
+        *out = VG_INTEL_DOMAIN;
+        return VG_OK;
+    }
+    return VG_ENOENT;
 }
 
 /* ---------------------------------------------------------------- builder */

@@ -33,6 +33,8 @@ enum vg_intel_type {
     VG_INTEL_JA3,
     VG_INTEL_JA3S,
     VG_INTEL_FILENAME,
+    VG_INTEL_X509_SHA1, /* certificate fingerprints (x509-certificate:hashes) */
+    VG_INTEL_X509_SHA256,
     VG_INTEL_TYPE_COUNT
 };
 
@@ -79,6 +81,28 @@ struct vg_intel_set;
 /* Type name ("ipv4", ...) or "?" ; parse a name (exact, lower case) → 0 or VG_EINVAL. */
 const char *vg_intel_type_name(enum vg_intel_type t);
 int vg_intel_type_parse(const char *name, size_t len, enum vg_intel_type *out);
+
+/*
+ * Check one value as the builder would (same normalisation and messages) without storing it.
+ * Returns 0 or VG_EINVAL/VG_ELIMIT with the reason in err ("ipv4: octet 4 > 255 at offset 6").
+ */
+int vg_intel_value_check(enum vg_intel_type type, const char *value, size_t len, char *err,
+                         size_t errsz);
+
+/*
+ * Validate a value and give a 64-bit key of its normalised form (type included), equal for
+ * values the set treats as the same indicator ("1.2.3.4" and "1.2.3.4/32", "A.com" and
+ * "a.com."). Returns 0 or the error of vg_intel_value_check.
+ */
+int vg_intel_value_key(enum vg_intel_type type, const char *value, size_t len, uint64_t *key,
+                       char *err, size_t errsz);
+
+/*
+ * Guess the type of a bare value as an analyst pastes it: IPv4/IPv6 address or prefix,
+ * 32/40/64/128 hex digits (md5, sha1, sha256, sha512), "scheme://" (url), local@domain
+ * (email), a dotted host name (domain). Returns 0 or VG_ENOENT when none fits.
+ */
+int vg_intel_value_guess(const char *value, size_t len, enum vg_intel_type *out);
 
 /* New empty builder, or NULL on allocation failure. Not thread-safe; one owner. */
 struct vg_intel_set_builder *vg_intel_set_builder_create(void);
