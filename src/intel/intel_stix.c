@@ -301,6 +301,11 @@ static int indicator(struct stix_ctx *c, const struct vg_json *obj)
                    vg_intel_ioc_type_name(iocs[i].type));
             continue;
         }
+        if (!iocs[i].len) {
+            reject(c, VG_INTEL_REJ_MALFORMED, obj, "empty %s value",
+                   vg_intel_ioc_type_name(iocs[i].type));
+            continue;
+        }
         r.type = t;
         r.value = iocs[i].value;
         r.value_len = iocs[i].len;
