@@ -1235,11 +1235,62 @@ static const char *const op_reasons[] = {
     "comparison operator IN",       "comparison operator LIKE",       "comparison operator MATCHES",
     "comparison operator ISSUBSET", "comparison operator ISSUPERSET", "comparison operator EXISTS"};
 
+static void collect_one(struct collect *c, int t, const char *v, size_t len)
+{
+    if (c->n < c->cap) {
+        c->iocs[c->n].type = (enum vg_intel_ioc_type)t;
+        c->iocs[c->n].value = v;
+        c->iocs[c->n].len = len;
+    }
+    c->n++;
+}
+
+/* `path IN ('a', 'b')`: each string of the set on its own, as if joined by OR. */
+static bool collect_in(struct collect *c, const node_t *nd)
+{
+    const struct vg_intel_pattern_value *set = &nd->value;
+    for (size_t i = 0; i < set->nitems; i++) {
+        int t;
+        if (set->items[i].kind != VG_INTEL_PATTERN_LIT_STRING) {
+            c->reason = "comparison with a non-string value";
+            return false;
+        }
+        if ((t = map_path(&nd->path, set->items[i].s)) < 0) {
+            c->reason = "object path with no simple indicator type";
+            return false;
+        }
+        collect_one(c, t, set->items[i].s, set->items[i].len);
+    }
+    return true;
+}
+
+/*
+ * `domain-name:value LIKE '%.example.com'`: the domain and its subdomains, given to the sets
+ * as ".example.com" (the subdomain flag). Any other LIKE is not a simple indicator.
+ */
+static bool collect_like(struct collect *c, const node_t *nd)
+{
+    const char *v = nd->value.s;
+    size_t n = nd->value.len;
+    if (nd->value.kind == VG_INTEL_PATTERN_LIT_STRING && n > 2 && v[0] == '%' && v[1] == '.' &&
+        !memchr(v + 1, '%', n - 1) && !memchr(v + 1, '_', n - 1) &&
+        map_path(&nd->path, v) == VG_INTEL_IOC_DOMAIN) {
+        collect_one(c, VG_INTEL_IOC_DOMAIN, v + 1, n - 1);
+        return true;
+    }
+    c->reason = op_reasons[nd->op];
+    return false;
+}
+
 static bool collect_test(struct collect *c, const node_t *nd)
 {
     int t;
     if (nd->negated) {
         c->reason = "negated comparison (NOT)";
+    } else if (nd->op == VG_INTEL_PATTERN_IN && nd->value.kind == VG_INTEL_PATTERN_LIT_SET) {
+        return collect_in(c, nd);
+    } else if (nd->op == VG_INTEL_PATTERN_LIKE) {
+        return collect_like(c, nd);
     } else if (nd->op != VG_INTEL_PATTERN_EQ) {
         c->reason = op_reasons[nd->op];
     } else if (nd->value.kind != VG_INTEL_PATTERN_LIT_STRING) {
@@ -1247,12 +1298,7 @@ static bool collect_test(struct collect *c, const node_t *nd)
     } else if ((t = map_path(&nd->path, nd->value.s)) < 0) {
         c->reason = "object path with no simple indicator type";
     } else {
-        if (c->n < c->cap) {
-            c->iocs[c->n].type = (enum vg_intel_ioc_type)t;
-            c->iocs[c->n].value = nd->value.s;
-            c->iocs[c->n].len = nd->value.len;
-        }
-        c->n++;
+        collect_one(c, t, nd->value.s, nd->value.len);
         return true;
     }
     return false;

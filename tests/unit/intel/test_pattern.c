@@ -179,6 +179,13 @@ VG_TEST(simple_indicators)
         {"[ipv4-addr:value = h'01020304']", "compound: comparison with a non-string value"},
         {"[process:name = 'x']", "compound: object path with no simple indicator type"},
         {"[file:name = 'evil.exe']", "filename=evil.exe"},
+        {"[ipv4-addr:value IN ('1.1.1.1', '10.0.0.0/8')]", "ipv4=1.1.1.1;ipv4=10.0.0.0/8"},
+        {"[ipv4-addr:value IN (1, 2)]", "compound: comparison with a non-string value"},
+        {"[ipv4-addr:value NOT IN ('1.1.1.1')]", "compound: negated comparison (NOT)"},
+        {"[domain-name:value LIKE '%.example.com']", "domain=.example.com"},
+        {"[domain-name:value LIKE '%example.com']", "compound: comparison operator LIKE"},
+        {"[domain-name:value LIKE '%.ex%mple.com']", "compound: comparison operator LIKE"},
+        {"[url:value LIKE '%.example.com']", "compound: comparison operator LIKE"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CHECK_STR(simple(cases[i][0]), cases[i][1]);
