@@ -120,6 +120,9 @@ int vgi_rec_get(const struct vgi_file *f, uint32_t i, struct vgi_rec *r)
     if (r->type >= VG_INTEL_TYPE_COUNT) {
         return VG_EINVAL;
     }
+    if (r->flags & VGI_FLAG_DEAD) {
+        return VG_ENOENT;
+    }
     return read_fields(f, off, VGI_REC_HDR, p + 16, VGI_NFIELDS, r->f, r->n, 0);
 }
 
@@ -556,6 +559,12 @@ struct objtype {
     uint64_t count, active;
 };
 
+struct kent {
+    uint64_t key;
+    uint32_t idx; /* record index in the file being written */
+    uint8_t type, flags, expired, pad;
+};
+
 struct vg_intel_txn {
     struct vg_intel_db *db;
     struct vgi_manifest m;
@@ -575,9 +584,11 @@ struct vg_intel_txn {
     size_t nrec, rec_cap;
     uint64_t *objs;
     size_t nobj, obj_cap;
-    /* (type, value) keys of this generation, open addressing, 0 = empty */
-    uint64_t *keys;
-    size_t nkeys, key_cap;
+    /* (type, value) key of every record written, in order; sorted at commit to find the
+     * duplicates (a sort touches memory in order, a hash set misses the cache per record) */
+    struct kent *kv;
+    size_t nkv, kv_cap;
+    bool kv_sorted;
     /* object id hashes (APPEND: keep old objects not replaced) */
     uint64_t *oids;
     size_t noids, oid_cap;
@@ -656,6 +667,24 @@ static int put_rec(struct vg_intel_txn *t, const struct vgi_rec *r)
     put_u32(h + 12, r->valid_until);
     for (int k = 0; k < VGI_NFIELDS; k++) {
         put_u16(h + 16 + 2 * k, r->n[k]);
+    }
+    {
+        /* one write per record: header and fields assembled here (most records are small) */
+        uint8_t buf[1024];
+        size_t len = sizeof(h);
+        memcpy(buf, h, sizeof(h));
+        for (int k = 0; k < VGI_NFIELDS && len <= sizeof(buf); k++) {
+            if (len + r->n[k] > sizeof(buf)) {
+                len = sizeof(buf) + 1;
+                break;
+            }
+            memcpy(buf + len, r->f[k], r->n[k]);
+            len += r->n[k];
+        }
+        if (len <= sizeof(buf)) {
+            put_bytes(t, buf, len);
+            return t->werr ? VG_EIO : VG_OK;
+        }
     }
     put_bytes(t, h, sizeof(h));
     for (int k = 0; k < VGI_NFIELDS; k++) {
@@ -805,7 +834,6 @@ static int sink_indicator(void *u, const struct vg_intel_rec *in)
     struct vgi_rec r = {0};
     char verr[200];
     uint64_t key;
-    bool fresh;
     int rc;
     if ((unsigned)in->type >= VG_INTEL_TYPE_COUNT) {
         note_reject(t, VG_INTEL_REJ_UNSUPPORTED, "indicator", "unknown indicator type");
@@ -817,13 +845,6 @@ static int sink_indicator(void *u, const struct vg_intel_rec *in)
         snprintf(where, sizeof(where), "%.*s", (int)(in->ref_len > 120 ? 120 : in->ref_len),
                  in->ref ? in->ref : "");
         note_reject(t, VG_INTEL_REJ_MALFORMED, where[0] ? where : "indicator", verr);
-        return VG_OK;
-    }
-    if ((rc = key_insert(&t->keys, &t->nkeys, &t->key_cap, key, &fresh)) != VG_OK) {
-        return rc;
-    }
-    if (!fresh) {
-        t->rep.duplicates++;
         return VG_OK;
     }
     r.type = (uint8_t)in->type;
@@ -843,6 +864,11 @@ static int sink_indicator(void *u, const struct vg_intel_rec *in)
     r.f[VGI_F_RELATED] = in->related ? in->related : "";
     r.n[VGI_F_RELATED] = (uint16_t)clamp16(in->related ? in->related_len : 0);
     finish_rec(t, &r);
+    if (vg_grow(&t->kv, &t->kv_cap, t->nkv + 1, sizeof(*t->kv))) {
+        return VG_ENOMEM;
+    }
+    t->kv[t->nkv++] = (struct kent){
+        key, (uint32_t)t->nrec, r.type, r.flags, r.valid_until && r.valid_until <= t->now, 0};
     count_rec(t, &r);
     return put_rec(t, &r);
 }
@@ -919,7 +945,7 @@ static void txn_free(struct vg_intel_txn *t)
     vg_free(t->origin);
     vg_free(t->recs);
     vg_free(t->objs);
-    vg_free(t->keys);
+    vg_free(t->kv);
     vg_free(t->oids);
     vg_sbuf_fini(&t->scratch);
     vg_free(t);
@@ -1042,6 +1068,88 @@ void vg_intel_txn_abort(struct vg_intel_txn *t)
     }
 }
 
+/* Stable LSD radix sort of the keys (16-bit digits): equal keys keep their write order. */
+static int kv_sort(struct vg_intel_txn *t)
+{
+    struct kent *tmp;
+    size_t *count;
+    if (t->kv_sorted || t->nkv < 2) {
+        t->kv_sorted = true;
+        return VG_OK;
+    }
+    tmp = vg_malloc(t->nkv * sizeof(*tmp));
+    count = vg_malloc(65536 * sizeof(*count));
+    if (!tmp || !count) {
+        vg_free(tmp);
+        vg_free(count);
+        return VG_ENOMEM;
+    }
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        size_t sum = 0;
+        memset(count, 0, 65536 * sizeof(*count));
+        for (size_t i = 0; i < t->nkv; i++) {
+            count[(t->kv[i].key >> shift) & 0xffff]++;
+        }
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < t->nkv; i++) {
+            tmp[count[(t->kv[i].key >> shift) & 0xffff]++] = t->kv[i];
+        }
+        struct kent *sw = t->kv;
+        t->kv = tmp;
+        tmp = sw;
+    }
+    vg_free(tmp);
+    vg_free(count);
+    t->kv_sorted = true;
+    return VG_OK;
+}
+
+static bool kv_has(const struct vg_intel_txn *t, uint64_t key)
+{
+    size_t lo = 0, hi = t->nkv;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->kv[mid].key < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < t->nkv && t->kv[lo].key == key;
+}
+
+/*
+ * The second and later records of one (type, value) are marked dead in the file (flag byte
+ * rewritten in place) and taken out of the counts: the first occurrence in the document wins.
+ */
+static int kv_dedupe(struct vg_intel_txn *t)
+{
+    int rc = kv_sort(t);
+    if (rc != VG_OK || t->werr || fflush(t->f) != 0) {
+        return rc != VG_OK ? rc : VG_EIO;
+    }
+    for (size_t i = 1; i < t->nkv; i++) {
+        const struct kent *e = &t->kv[i];
+        uint8_t fl = (uint8_t)(e->flags | VGI_FLAG_DEAD);
+        if (e->key != t->kv[i - 1].key) {
+            continue;
+        }
+        if (pwrite(fileno(t->f), &fl, 1, (off_t)t->recs[e->idx] + 1) != 1) {
+            return VG_EIO;
+        }
+        t->rep.duplicates++;
+        t->rep.indicators--;
+        t->rep.by_type[e->type]--;
+        t->rep.warninglisted -= (e->flags & VG_INTEL_F_WARNINGLISTED) != 0;
+        t->rep.expired -= e->expired;
+    }
+    return VG_OK;
+}
+
 /* APPEND: the previous generation's records and objects that the new data did not replace. */
 static int carry_old(struct vg_intel_txn *t, const struct vgi_source *old)
 {
@@ -1056,13 +1164,12 @@ static int carry_old(struct vg_intel_txn *t, const struct vgi_source *old)
         struct vgi_rec r;
         uint64_t key;
         char verr[8];
-        bool fresh;
         if (vgi_rec_get(&f, i, &r) != VG_OK ||
             vg_intel_value_key((enum vg_intel_type)r.type, r.f[0], r.n[0], &key, verr,
                                sizeof(verr)) != VG_OK) {
             continue;
         }
-        if ((rc = key_insert(&t->keys, &t->nkeys, &t->key_cap, key, &fresh)) == VG_OK && fresh) {
+        if (!kv_has(t, key)) {
             finish_rec(t, &r);
             count_rec(t, &r);
             rc = put_rec(t, &r);
@@ -1165,6 +1272,10 @@ int vg_intel_txn_commit(struct vg_intel_txn *t, struct vg_intel_import_report *r
     int rc = VG_OK;
     if (t->nrec > UINT32_MAX / 2 || t->nobj > UINT32_MAX / 2) {
         rc = fail(err, errsz, VG_ELIMIT, "%s: too many records", t->source);
+        goto out;
+    }
+    if ((rc = kv_dedupe(t)) != VG_OK) {
+        rc = fail(err, errsz, rc, "%s: %s", t->path, vg_strerror(rc));
         goto out;
     }
     if (old && (t->flags & VG_INTEL_TXN_APPEND) && (rc = carry_old(t, old)) != VG_OK) {
@@ -1796,7 +1907,7 @@ static void acc_file(struct stat_acc *a, const char *path, uint32_t now)
             continue;
         }
         p = f.map.p + off;
-        if (p[0] >= VG_INTEL_TYPE_COUNT) {
+        if (p[0] >= VG_INTEL_TYPE_COUNT || (p[1] & VGI_FLAG_DEAD)) {
             continue;
         }
         until = vgi_u32(p + 12);

@@ -30,6 +30,8 @@
 #define VGI_NFIELDS   6 /* value, ref, name, tags, related, warninglists */
 #define VGI_ONFIELDS  7 /* id, type, name, ext_id, rel_src, rel_type, rel_dst */
 #define VGI_FIELD_MAX 65535u
+/* Record flag: a duplicate of an earlier record of the same source (skipped by readers). */
+#define VGI_FLAG_DEAD 0x80u
 
 enum { VGI_F_VALUE, VGI_F_REF, VGI_F_NAME, VGI_F_TAGS, VGI_F_RELATED, VGI_F_WL };
 enum { VGI_O_ID, VGI_O_TYPE, VGI_O_NAME, VGI_O_EXT, VGI_O_SRC, VGI_O_RTYPE, VGI_O_DST };
@@ -59,7 +61,8 @@ struct vgi_file {
 
 int vgi_open(const char *path, struct vgi_file *f, char *err, size_t errsz);
 void vgi_close(struct vgi_file *f);
-/* Record/object i (< nrec / nobj); VG_EINVAL if the file is corrupt there. */
+/* Record/object i (< nrec / nobj); VG_EINVAL if the file is corrupt there, VG_ENOENT for a
+ * dead (duplicate) record. */
 int vgi_rec_get(const struct vgi_file *f, uint32_t i, struct vgi_rec *r);
 int vgi_obj_get(const struct vgi_file *f, uint32_t i, struct vgi_obj *o);
 

@@ -355,6 +355,36 @@ VG_TEST(db_generations_replace_and_swap)
     vg_intel_db_close(db);
 }
 
+VG_TEST(db_duplicates_first_wins)
+{
+    static const char doc[] = "{\"type\":\"bundle\",\"objects\":[" IND(
+        "d1", "[ipv4-addr:value = '198.51.100.5']",
+        ",\"name\":\"first\"") "," IND("d2",
+                                       "[ipv4-addr:value = '198.51.100.5/32'] OR "
+                                       "[domain-name:value = 'A.Example.']",
+                                       ",\"name\":\"second\"") "," IND("d3",
+                                                                       "[domain-name:value = "
+                                                                       "'a.example']",
+                                                                       "") "]}";
+    struct vg_intel_db *db = fresh_db();
+    struct vg_intel_import_report rep;
+    struct vg_intel_snap *s;
+    int n = 0;
+    CHECK_EQ_INT(import(db, "feed", doc, &rep), 0);
+    CHECK_EQ_INT((int)rep.indicators, 2);
+    CHECK_EQ_INT((int)rep.duplicates, 2);
+    CHECK_EQ_INT((int)rep.by_type[VG_INTEL_IPV4], 1);
+    CHECK_EQ_INT((int)rep.by_type[VG_INTEL_DOMAIN], 1);
+    s = load(db);
+    CHECK_EQ_INT((int)vg_intel_snap_count(s), 2);
+    CHECK(strstr(lookup(s, "198.51.100.5", NOW, 0), "\"name\":\"first\"") != NULL);
+    CHECK(strstr(lookup(s, "a.example", NOW, 0), "\"ref\":\"indicator--d2\"") != NULL);
+    CHECK_EQ_INT(
+        (int)vg_intel_snap_search(s, NULL, VG_INTEL_TYPE_COUNT, NULL, NOW, 0, 0, count_cb, &n), 2);
+    vg_intel_snap_unref(s);
+    vg_intel_db_close(db);
+}
+
 static int add_pages(struct vg_intel_db *db, const char *text, unsigned flags)
 {
     struct vg_intel_txn *t = NULL;
