@@ -1,8 +1,9 @@
 /*
  * respond_act_agent.c — endpoint actions (agent.*), sent as signed commands to the host's
  * vigie-agent through the fleet (src/fleet) and answered by its response actions
- * (src/agent/agent_resp.h); and intel.lookup, whose module does not exist yet (it fails,
- * not retryable, saying so). A dry run describes what would be asked of the agent.
+ * (src/agent/agent_resp.h); and intel.lookup, answered by the server's threat intelligence
+ * through the intel_lookup callback of the services (src/server/server_intel.c), so this
+ * module does not link the indicator store. A dry run describes what would be asked.
  */
 #include "respond/respond_act_int.h"
 
@@ -226,25 +227,36 @@ static int intel_run(const struct vg_action_ctx *c, struct vg_action_result *r)
         (rc = vg_act_str(c, r, "type", false, 32, &type)) != VG_OK) {
         return rc;
     }
-    if (c->svc && (c->svc->dry_run || c->svc->contain_dry_run)) {
+    /* a lookup changes nothing: only a full dry run (`vigie playbook test`) skips it */
+    if (c->svc && c->svc->dry_run) {
         return vg_act_dry(r, "look up %s \"%s\" in threat intelligence", type ? type : "value",
                           value);
     }
-    return vg_act_fail(r, VG_EUNSUPPORTED, false,
-                       "threat intelligence lookups are not available yet (the intel module "
-                       "is not built)");
+    if (!c->svc || !c->svc->intel_lookup) {
+        return vg_act_fail(r, VG_EUNSUPPORTED, false,
+                           "no threat intelligence here (intel.enabled is false)");
+    }
+    char err[256] = "";
+    r->output.len = 0;
+    rc = c->svc->intel_lookup(c->svc->intel_ctx, value, type, &r->output, err, sizeof(err));
+    if (rc != VG_OK) {
+        return vg_act_fail(r, rc, false, "intel.lookup: %s", err[0] ? err : vg_strerror(rc));
+    }
+    return VG_OK;
 }
 
 static const struct vg_action_param intel_params[] = {
     {"value", VG_ACTION_STRING, true, "indicator: IP, domain, URL, hash, mail address"},
-    {"type", VG_ACTION_STRING, false, "ip | domain | url | hash | mail (default: detected)"},
+    {"type", VG_ACTION_STRING, false,
+     "ip | domain | url | hash | mail, or a store type (ipv4, sha256, ja3, …); default: "
+     "detected"},
     {NULL, 0, false, NULL},
 };
 
 const struct vg_action_def vg_act_intel_lookup = {
     .name = "intel.lookup",
-    .description = "Look an indicator up in threat intelligence (needs the intel module: not "
-                   "available yet)",
+    .description = "Look an indicator up in the server's threat intelligence; output {found, "
+                   "indicator: {value, type, source, confidence_now, tags, related, …}}",
     .params = intel_params,
     .run = intel_run,
 };

@@ -43,6 +43,15 @@ struct vg_respond_services {
     bool dry_run;               /* `vigie playbook test`: describe, do nothing */
     bool contain_dry_run;       /* containment actions (nft.*, agent.*) only describe what
                                    they would do (`vigie server --demo`, respond.contain off) */
+    /*
+     * intel.lookup: look value up (type NULL: guessed) in the server's threat intelligence and
+     * write {"found":bool,"indicator":{…}} to out; VG_OK, VG_EINVAL (err says why). NULL: the
+     * action fails, not retryable. Thread-safe. The server passes vg_server_intel_lookup, so
+     * the respond module does not link the indicator store.
+     */
+    int (*intel_lookup)(void *ctx, const char *value, const char *type, struct vg_sbuf *out,
+                        char *err, size_t errsz);
+    void *intel_ctx;
 };
 
 enum vg_action_param_type {

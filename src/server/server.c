@@ -11,6 +11,7 @@
  *   DIR/cases.db   cases (src/case)
  *   DIR/runs.db    playbook runs (src/respond)
  *   DIR/audit.db   the hash-chained audit log (src/audit)
+ *   DIR/intel/     the threat intelligence store (src/intel; intel.db moves it)
  *
  * Input ids (recorded with every journal record, they select the decoder hint):
  *   0 the HTTP ingest API, then one per syslog listener, then one per file pattern.
@@ -214,6 +215,7 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
         rc = VG_ENOMEM;
     }
     rc = rc == VG_OK ? plan_inputs(s) : rc;
+    rc = rc == VG_OK ? vg_server_intel_create(c, &s->intel, err, errsz) : rc;
     if (rc == VG_OK) {
         struct vg_pipeline_opts po = {
             .workers = (int)c->workers,
@@ -224,6 +226,7 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
             .before_release = before_release,
             .after_alerts = vg_server_soc_notify,
             .ctx = s,
+            .intel = s->intel,
         };
         rc = vg_pipeline_create(s->j, s->st, s->eng, &po, &s->pipe, err, errsz);
     }
@@ -318,6 +321,10 @@ int vg_server_start(struct vg_server *s, char *err, size_t errsz)
     if (rc != VG_OK) {
         return rc;
     }
+    if ((rc = vg_server_intel_start(s->intel)) != VG_OK) {
+        snprintf(err, errsz, "cannot start the threat intelligence reload thread");
+        return rc;
+    }
     if ((rc = vg_pipeline_start(s->pipe)) != VG_OK) {
         snprintf(err, errsz, "cannot start the pipeline threads");
         return rc;
@@ -380,6 +387,7 @@ void vg_server_stop(struct vg_server *s, int drain_ms)
         vg_tail_checkpoint(s->tail);
     }
     vg_server_soc_stop(s);
+    vg_server_intel_stop(s->intel);
     pthread_mutex_lock(&s->maint_mu);
     s->stopping = true;
     pthread_cond_broadcast(&s->maint_cond);
@@ -401,6 +409,7 @@ void vg_server_destroy(struct vg_server *s)
     vg_tail_destroy(s->tail);
     vg_pipeline_destroy(s->pipe);
     vg_server_soc_destroy(s);
+    vg_server_intel_destroy(s->intel);
     vg_detect_engine_destroy(s->eng);
     vg_store_close(s->st);
     vg_journal_close(s->j);

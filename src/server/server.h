@@ -66,6 +66,18 @@ struct vg_server_conf {
     char *fleet_listen;   /* agents' mTLS listener ("" disabled) */
     char *fleet_endpoint; /* what agents are told to connect to ("" derived) */
     struct vg_strlist fleet_hostnames;
+    /* threat intelligence (server_intel.c, docs/intel.md "In the server") */
+    bool intel_enabled;
+    char *intel_db;                /* the indicator store directory ("": DATA/intel) */
+    int64_t intel_reload_s;        /* seconds between generation checks */
+    int64_t intel_min_confidence;  /* hits below this decayed confidence raise no alert */
+    bool intel_warninglisted;      /* also alert on indicators flagged by a warninglist */
+    struct vg_strlist intel_taxii; /* "API_ROOT COLLECTION [SOURCE]" feeds pulled on schedule */
+    int64_t intel_taxii_interval_s;
+    char *intel_taxii_user;
+    char *intel_taxii_password_file; /* secrets are read from files, never from the config */
+    char *intel_taxii_token_file;
+    char *intel_taxii_ca;
     bool bench_no_store; /* not a configuration key: bench_server's --no-store */
 };
 

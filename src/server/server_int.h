@@ -22,6 +22,58 @@
 int vg_server_rules_build(const struct vg_server_conf *c, struct vg_ruleset **out, uint32_t *bad,
                           char *err, size_t errsz);
 
+/* ---------------------------------------------------------------- threat intelligence */
+
+/*
+ * The indicator store seen by the server (server_intel.c): the store handle (one thread at a
+ * time: a mutex), the current snapshot (a reference-counted pointer swapped by a reload
+ * thread when the store's generation changes), the /api/v1/intel routes and the lookup the
+ * intel.lookup playbook action calls. Matching never waits for a load.
+ */
+struct vg_server_intel;
+struct vg_intel_snap;
+struct vg_event;
+
+/* Open (creating it) intel.db; NULL in *out when intel.enabled is false. */
+int vg_server_intel_create(const struct vg_server_conf *c, struct vg_server_intel **out, char *err,
+                           size_t errsz);
+/* Start the reload thread. NULL is a no-op. */
+int vg_server_intel_start(struct vg_server_intel *si);
+/* Stop the reload thread (idempotent; NULL is a no-op). */
+void vg_server_intel_stop(struct vg_server_intel *si);
+void vg_server_intel_destroy(struct vg_server_intel *si); /* NULL is a no-op */
+/* The current snapshot with a reference for the caller (vg_intel_snap_unref), or NULL
+   (no intel, or nothing loaded). Thread-safe, cheap (a mutex and an increment). */
+struct vg_intel_snap *vg_server_intel_acquire(struct vg_server_intel *si);
+
+/* One indicator hit of an event, ready to become an alert. Strings live until cb returns. */
+struct vg_server_intel_alert {
+    const char *rule_id; /* "intel:<type>" */
+    const char *title;   /* "Threat intel match: <field> <value> (<source>)" */
+    int level;           /* VG_LEVEL_HIGH / MEDIUM / LOW from the decayed confidence */
+    const char *tags;    /* JSON array: the indicator's tags, "intel", attack.tNNNN */
+    const char *attack;  /* JSON array of technique ids of the related objects */
+    const char *context; /* JSON members (no braces): threat.indicator.*, threat.feed.name,
+                            vigie.intel (the indicator as vg_intel_snap_describe writes it) */
+};
+typedef int (*vg_server_intel_alert_cb)(void *u, const struct vg_server_intel_alert *a);
+/*
+ * Match ev against snap (from vg_server_intel_acquire) and call cb once per hit that passes
+ * intel.min_confidence. Returns VG_OK or cb's / an allocation failure's status. Thread-safe
+ * (each pipeline worker calls it with its own events).
+ */
+int vg_server_intel_match(struct vg_server_intel *si, const struct vg_intel_snap *snap,
+                          const struct vg_event *ev, vg_server_intel_alert_cb cb, void *u);
+/* Register the /api/v1/intel routes (NULL si: none). */
+int vg_server_intel_api_register(struct vg_server_intel *si, struct vg_api *api);
+/*
+ * The intel.lookup action's callback (struct vg_respond_services.intel_lookup): writes
+ * {"found":bool,"indicator":{…}} to out. type NULL or "" guesses; "ip", "hash", "mail" are
+ * accepted besides the store's type names. VG_OK, VG_EINVAL (err says why).
+ */
+int vg_server_intel_lookup(void *si, const char *value, const char *type, struct vg_sbuf *out,
+                           char *err, size_t errsz);
+
 /* ---------------------------------------------------------------- pipeline */
 
 /* What the pipeline needs to know about an input to decode its records. */
@@ -43,6 +95,7 @@ struct vg_pipeline_opts {
     /* Called by the writer after it stored alerts (triage wakes up); keep it cheap. */
     void (*after_alerts)(void *ctx);
     void *ctx;
+    struct vg_server_intel *intel; /* indicator matching (NULL: none); borrowed */
 };
 
 struct vg_pipeline_stats {
@@ -105,7 +158,8 @@ struct vg_server {
     pthread_mutex_t maint_mu;
     pthread_cond_t maint_cond;
     bool stopping;
-    struct vg_server_soc *soc; /* triage, cases, playbooks, audit (server_soc.c) */
+    struct vg_server_soc *soc;     /* triage, cases, playbooks, audit (server_soc.c) */
+    struct vg_server_intel *intel; /* threat intelligence (server_intel.c); NULL: disabled */
 };
 
 /* ---------------------------------------------------------------- triage, cases, playbooks */

@@ -5,7 +5,8 @@
  *   - the dispatcher reads the journal from the store's position, copies records into a free
  *     slot until it holds `batch` records (or 20 ms passed) and marks the slot ready;
  *   - workers take ready slots, decode every record (per input stream decoders, flushed at
- *     the batch end so a batch is self-contained) and run the Sigma rules on each event;
+ *     the batch end so a batch is self-contained), run the Sigma rules on each event and
+ *     match it against the threat intelligence snapshot taken for the batch (server_intel.c);
  *   - the writer takes finished slots strictly in dispatch order, makes sure the journal
  *     holds them durably (vg_journal_sync: nothing is stored that a crash could take back
  *     from the journal and renumber), feeds the correlator, stores the alerts with the alert
@@ -25,6 +26,7 @@
 #include "server/server_int.h"
 
 #include "decode/decode.h"
+#include "intel/intel_db.h"
 #include "sigma/sigma.h"
 
 #include <errno.h>
@@ -55,6 +57,13 @@ struct bmatch {
     uint32_t variant;
 };
 
+/* An indicator hit of event ev; the alert's strings are NUL-terminated in batch.idata. */
+struct bintel {
+    uint32_t ev;
+    int level;
+    uint32_t rule_id, title, tags, attack, context; /* offsets in idata */
+};
+
 struct batch {
     enum slot_state state;
     uint64_t no;
@@ -67,6 +76,9 @@ struct batch {
     size_t capevrec;
     struct bmatch *m;
     size_t nm, capm;
+    struct bintel *ih; /* threat intelligence hits (server_intel.c) */
+    size_t nih, capih;
+    struct vg_sbuf idata;
     struct vg_ruleset *rs;
     uint64_t unparsed;
     int rc; /* worker failure (ENOMEM): the writer stops */
@@ -88,7 +100,8 @@ struct worker {
     uint64_t clock;
     struct vg_ruleset *rs; /* the generation ctx was made for (a reference) */
     struct vg_detect_ctx *ctx;
-    struct batch *b; /* current batch (detect callback) */
+    struct batch *b;            /* current batch (detect callback) */
+    struct vg_intel_snap *snap; /* indicators, a reference for the current batch (or NULL) */
 };
 
 struct vg_pipeline {
@@ -145,6 +158,8 @@ static void batch_clear(struct batch *b)
     b->nrecs = 0;
     b->nev = 0;
     b->nm = 0;
+    b->nih = 0;
+    b->idata.len = 0;
     b->unparsed = 0;
     b->rc = VG_OK;
     vg_ruleset_unref(b->rs);
@@ -162,6 +177,8 @@ static void batch_fini(struct batch *b)
     vg_free(b->recs);
     vg_free(b->ev_rec);
     vg_free(b->m);
+    vg_free(b->ih);
+    vg_sbuf_fini(&b->idata);
 }
 
 /* A fresh event for record rec of the batch (pooled). */
@@ -456,7 +473,36 @@ static int fill_unparsed(struct vg_event *ev, const char *rec, size_t len, const
     return vg_event_add_str(ev, f_tags, "decode_failure", 14);
 }
 
-/* Per event: time, detection. */
+static uint32_t idata_add(struct batch *b, const char *s)
+{
+    uint32_t off = (uint32_t)b->idata.len;
+    vg_sbuf_add(&b->idata, s, strlen(s) + 1);
+    return off;
+}
+
+/* An indicator hit of the batch's last event: keep the alert's parts for the writer. */
+static int on_intel(void *ud, const struct vg_server_intel_alert *a)
+{
+    struct batch *b = ud;
+    if (vg_grow(&b->ih, &b->capih, b->nih + 1, sizeof(*b->ih)) != VG_OK) {
+        return VG_ENOMEM;
+    }
+    struct bintel *h = &b->ih[b->nih];
+    h->ev = (uint32_t)b->nev - 1;
+    h->level = a->level;
+    h->rule_id = idata_add(b, a->rule_id);
+    h->title = idata_add(b, a->title);
+    h->tags = idata_add(b, a->tags);
+    h->attack = idata_add(b, a->attack);
+    h->context = idata_add(b, a->context);
+    if (b->idata.err) {
+        return VG_ENOMEM;
+    }
+    b->nih++;
+    return VG_OK;
+}
+
+/* Per event: time, detection, threat intelligence. */
 static int finish_event(struct worker *w, struct batch *b, struct vg_event *ev, uint32_t rec,
                         const struct vg_ruleset *rs)
 {
@@ -466,6 +512,9 @@ static int finish_event(struct worker *w, struct batch *b, struct vg_event *ev, 
     int rc = batch_keep_event(b, rec);
     if (rc == VG_OK) {
         rc = vg_detect_event(rs, w->ctx, ev, on_match, w);
+    }
+    if (rc == VG_OK && w->snap) {
+        rc = vg_server_intel_match(w->p->o.intel, w->snap, ev, on_intel, b);
     }
     return rc;
 }
@@ -534,11 +583,16 @@ static int work_batch(struct worker *w, struct batch *b)
         }
     }
     w->b = b;
+    /* one snapshot per batch: a feed update swaps the pointer, never pauses matching */
+    w->snap = vg_server_intel_acquire(w->p->o.intel);
     int rc = VG_OK;
     for (uint32_t i = 0; i < b->nrecs && rc == VG_OK; i++) {
         rc = decode_record(w, b, i, b->no + 1);
     }
-    return rc == VG_OK ? flush_decoders(w, b, b->no + 1) : rc;
+    rc = rc == VG_OK ? flush_decoders(w, b, b->no + 1) : rc;
+    vg_intel_snap_unref(w->snap);
+    w->snap = NULL;
+    return rc;
 }
 
 /* Fold a worker's per-rule profile into the pipeline's (caller holds p->mu). */
@@ -763,6 +817,43 @@ static int eve_alert(struct vg_pipeline *p, const struct batch *b, uint32_t e)
     return VG_OK;
 }
 
+/*
+ * A threat intelligence hit (server_intel.c) becomes an alert like a Sigma hit: rule
+ * "intel:<type>", the event with the indicator's threat.indicator.* context added.
+ */
+static int intel_alert(struct vg_pipeline *p, const struct batch *b, const struct bintel *h)
+{
+    const struct vg_event *ev = b->pool[h->ev];
+    struct vg_store_alert *a = new_alert(p);
+    if (!a) {
+        return VG_ENOMEM;
+    }
+    const char *d = b->idata.p;
+    a->ts = ev->ts;
+    a->tenant = tenant_of(p, b, b->ev_rec[h->ev]);
+    a->rule_id = d + h->rule_id;
+    a->title = d + h->title;
+    a->level = h->level;
+    a->tags = d + h->tags;
+    a->attack = d + h->attack;
+    a->host = ent(p, ev, "host.name");
+    a->user = ent(p, ev, "user.name");
+    a->src_ip = ent(p, ev, "source.ip");
+    a->dst_ip = ent(p, ev, "destination.ip");
+    a->process = ent(p, ev, "process.executable");
+    a->process = a->process ? a->process : ent(p, ev, "process.name");
+    p->json.len = 0;
+    vg_event_write_json(ev, &p->json);
+    if (p->json.len >= 2 && p->json.p[p->json.len - 1] == '}') { /* a flat object: add to it */
+        p->json.len--;
+        vg_sbuf_adds(&p->json, p->json.len > 1 ? "," : "");
+        vg_sbuf_adds(&p->json, d + h->context);
+        vg_sbuf_addc(&p->json, '}');
+    }
+    a->event_json = vg_arena_strndup(p->scratch, p->json.p, p->json.len);
+    return a->event_json ? VG_OK : VG_ENOMEM;
+}
+
 /* Put a group-by value where the alert keeps that entity. */
 static void corr_entity(struct vg_pipeline *p, struct vg_store_alert *a, const char *name,
                         const char *value)
@@ -849,6 +940,14 @@ static int batch_alerts(struct vg_pipeline *p, struct batch *b)
     for (uint32_t e = 0; e < b->nev; e++) {
         if (b->recs[b->ev_rec[e]].seq > p->alert_pos && is_eve_alert(b->pool[e])) {
             int rc = eve_alert(p, b, e);
+            if (rc != VG_OK) {
+                return rc;
+            }
+        }
+    }
+    for (size_t i = 0; i < b->nih; i++) {
+        if (b->recs[b->ev_rec[b->ih[i].ev]].seq > p->alert_pos) {
+            int rc = intel_alert(p, b, &b->ih[i]);
             if (rc != VG_OK) {
                 return rc;
             }

@@ -118,6 +118,8 @@ static int open_respond(struct vg_server *s, struct vg_server_soc *soc, char *er
         .responders_dir = opt_str(c->responders_dir),
         .contain_dry_run = !c->respond_contain,
         .fleet = soc->fleet,
+        .intel_lookup = s->intel ? vg_server_intel_lookup : NULL,
+        .intel_ctx = s->intel,
     };
     struct vg_respond_opts ro = {
         .data_dir = c->data_dir,
