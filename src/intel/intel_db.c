@@ -105,9 +105,13 @@ static int read_fields(const struct vgi_file *f, uint64_t off, size_t hdr, const
 
 int vgi_rec_get(const struct vgi_file *f, uint32_t i, struct vgi_rec *r)
 {
-    uint64_t off = vgi_u64(f->rec_index + 8ull * i);
+    uint64_t off;
     const uint8_t *p;
-    if (i >= f->nrec || off + VGI_REC_HDR > f->map.len) {
+    if (i >= f->nrec) {
+        return VG_EINVAL;
+    }
+    off = vgi_u64(f->rec_index + 8ull * i);
+    if (off > f->map.len || f->map.len - off < VGI_REC_HDR) {
         return VG_EINVAL;
     }
     p = f->map.p + off;
@@ -128,10 +132,14 @@ int vgi_rec_get(const struct vgi_file *f, uint32_t i, struct vgi_rec *r)
 
 int vgi_obj_get(const struct vgi_file *f, uint32_t i, struct vgi_obj *o)
 {
-    uint64_t off = vgi_u64(f->obj_index + 8ull * i);
+    uint64_t off;
     const uint8_t *p;
     int rc;
-    if (i >= f->nobj || off + VGI_OBJ_HDR > f->map.len) {
+    if (i >= f->nobj) {
+        return VG_EINVAL;
+    }
+    off = vgi_u64(f->obj_index + 8ull * i);
+    if (off > f->map.len || f->map.len - off < VGI_OBJ_HDR) {
         return VG_EINVAL;
     }
     p = f->map.p + off;
@@ -1903,7 +1911,7 @@ static void acc_file(struct stat_acc *a, const char *path, uint32_t now)
         uint64_t off = vgi_u64(f.rec_index + 8ull * i);
         const uint8_t *p;
         uint32_t until;
-        if (off + VGI_REC_HDR > f.map.len) {
+        if (off > f.map.len || f.map.len - off < VGI_REC_HDR) {
             continue;
         }
         p = f.map.p + off;
