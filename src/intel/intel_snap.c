@@ -350,7 +350,7 @@ static int look(const struct vg_intel_snap *s, enum vg_intel_type t, const char 
         memcpy(z, v, n);
         z[n] = 0;
         rc = inet_pton(AF_INET6, z, bin) == 1 ? vg_intel_set_lookup_ip6(s->set, bin, now, hit)
-                                               : vg_intel_set_lookup(s->set, t, v, n, now, hit);
+                                              : vg_intel_set_lookup(s->set, t, v, n, now, hit);
     } else if (t >= VG_INTEL_MD5 && t <= VG_INTEL_SHA512 && n <= 128 && n % 2 == 0) {
         size_t k = 0;
         for (; k < n / 2; k++) {
@@ -711,69 +711,90 @@ static bool ci_contains(const char *h, size_t hn, const char *q, size_t qn)
     return false;
 }
 
+/* Offset/limit paging of search results handed to a callback. */
+struct pager {
+    size_t offset, limit, seen;
+    long written;
+    vg_intel_json_cb cb;
+    void *u;
+};
+
+/* Another match: skipped while under the offset, else written. Returns 1 when the limit is
+ * reached, 0 to go on, or a negative status (the callback's, or VG_ENOMEM). */
+static int pager_emit(struct pager *pg, const struct vg_sbuf *b)
+{
+    int rc = b->err ? VG_ENOMEM : pg->cb(pg->u, b->p, b->len);
+    if (rc < 0) {
+        return rc;
+    }
+    return ++pg->written == (long)pg->limit && pg->limit ? 1 : 0;
+}
+
+static bool pager_skip(struct pager *pg)
+{
+    return pg->seen++ < pg->offset;
+}
+
+static bool rec_matches(const struct vgi_rec *r, const char *q, size_t qn)
+{
+    for (int k = 0; k <= VGI_F_TAGS; k++) {
+        if (ci_contains(r->f[k], r->n[k], q, qn)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 long vg_intel_snap_search(const struct vg_intel_snap *s, const char *q, enum vg_intel_type type,
                           const char *source, uint32_t now, size_t offset, size_t limit,
                           vg_intel_json_cb cb, void *u)
 {
     struct vg_sbuf b = VG_SBUF_INIT;
-    size_t qn = q ? strlen(q) : 0, seen = 0;
-    long written = 0;
-    for (uint32_t si = 0; si < s->nsrc; si++) {
+    struct pager pg = {offset, limit, 0, 0, cb, u};
+    size_t qn = q ? strlen(q) : 0;
+    int rc = 0;
+    for (uint32_t si = 0; si < s->nsrc && rc == 0; si++) {
         if (source && strcmp(source, s->src[si].name) != 0) {
             continue;
         }
-        for (uint32_t i = 0; i < s->src[si].f.nrec; i++) {
+        for (uint32_t i = 0; i < s->src[si].f.nrec && rc == 0; i++) {
             struct vgi_rec r;
-            bool hit = false;
             if (vgi_rec_get(&s->src[si].f, i, &r) != VG_OK ||
-                ((unsigned)type < VG_INTEL_TYPE_COUNT && r.type != type)) {
-                continue;
-            }
-            for (int k = 0; k <= VGI_F_TAGS && !hit; k++) {
-                hit = ci_contains(r.f[k], r.n[k], q ? q : "", qn);
-            }
-            if (!hit || seen++ < offset) {
+                ((unsigned)type < VG_INTEL_TYPE_COUNT && r.type != type) ||
+                !rec_matches(&r, q ? q : "", qn) || pager_skip(&pg)) {
                 continue;
             }
             vg_sbuf_reset(&b);
             describe_rec(s, si, &r, now, &b);
-            if (b.err) {
-                vg_sbuf_fini(&b);
-                return VG_ENOMEM;
-            }
-            int rc = cb(u, b.p, b.len);
-            if (rc < 0) {
-                vg_sbuf_fini(&b);
-                return rc;
-            }
-            if (++written == (long)limit && limit) {
-                vg_sbuf_fini(&b);
-                return written;
-            }
+            rc = pager_emit(&pg, &b);
         }
     }
     vg_sbuf_fini(&b);
-    return written;
+    return rc < 0 ? rc : pg.written;
+}
+
+static bool obj_matches(const struct vgi_obj *o, const char *type, const char *q, size_t qn)
+{
+    if (type && *type && !vg_str_eq(o->f[VGI_O_TYPE], o->n[VGI_O_TYPE], type, strlen(type))) {
+        return false;
+    }
+    return ci_contains(o->f[VGI_O_ID], o->n[VGI_O_ID], q, qn) ||
+           ci_contains(o->f[VGI_O_NAME], o->n[VGI_O_NAME], q, qn) ||
+           ci_contains(o->f[VGI_O_EXT], o->n[VGI_O_EXT], q, qn);
 }
 
 long vg_intel_snap_objects(const struct vg_intel_snap *s, const char *q, const char *type,
                            size_t offset, size_t limit, vg_intel_json_cb cb, void *u)
 {
     struct vg_sbuf b = VG_SBUF_INIT;
-    size_t qn = q ? strlen(q) : 0, seen = 0;
-    long written = 0;
-    for (uint32_t si = 0; si < s->nsrc; si++) {
-        for (uint32_t i = 0; i < s->src[si].f.nobj; i++) {
+    struct pager pg = {offset, limit, 0, 0, cb, u};
+    size_t qn = q ? strlen(q) : 0;
+    int rc = 0;
+    for (uint32_t si = 0; si < s->nsrc && rc == 0; si++) {
+        for (uint32_t i = 0; i < s->src[si].f.nobj && rc == 0; i++) {
             struct vgi_obj o;
             if (vgi_obj_get(&s->src[si].f, i, &o) != VG_OK ||
-                (type && *type &&
-                 !vg_str_eq(o.f[VGI_O_TYPE], o.n[VGI_O_TYPE], type, strlen(type)))) {
-                continue;
-            }
-            if ((!ci_contains(o.f[VGI_O_ID], o.n[VGI_O_ID], q ? q : "", qn) &&
-                 !ci_contains(o.f[VGI_O_NAME], o.n[VGI_O_NAME], q, qn) &&
-                 !ci_contains(o.f[VGI_O_EXT], o.n[VGI_O_EXT], q, qn)) ||
-                seen++ < offset) {
+                !obj_matches(&o, type, q ? q : "", qn) || pager_skip(&pg)) {
                 continue;
             }
             vg_sbuf_reset(&b);
@@ -782,19 +803,11 @@ long vg_intel_snap_objects(const struct vg_intel_snap *s, const char *q, const c
             vg_sbuf_printf(&b, ",\"active\":%s,\"source\":", o.active ? "true" : "false");
             vg_sbuf_add_json_str(&b, s->src[si].name, strlen(s->src[si].name));
             vg_sbuf_addc(&b, '}');
-            int rc = b.err ? VG_ENOMEM : cb(u, b.p, b.len);
-            if (rc < 0) {
-                vg_sbuf_fini(&b);
-                return rc;
-            }
-            if (++written == (long)limit && limit) {
-                vg_sbuf_fini(&b);
-                return written;
-            }
+            rc = pager_emit(&pg, &b);
         }
     }
     vg_sbuf_fini(&b);
-    return written;
+    return rc < 0 ? rc : pg.written;
 }
 
 int vg_intel_snap_foreach(const struct vg_intel_snap *s, vg_intel_rec_cb cb, void *u)

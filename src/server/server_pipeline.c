@@ -665,6 +665,18 @@ static const char *ent(struct vg_pipeline *p, const struct vg_event *ev, const c
     return s ? vg_arena_strndup(p->scratch, s, n) : NULL;
 }
 
+/* The entities of an alert: host, user, addresses and process of its event. */
+static void alert_entities(struct vg_pipeline *p, const struct vg_event *ev,
+                           struct vg_store_alert *a)
+{
+    a->host = ent(p, ev, "host.name");
+    a->user = ent(p, ev, "user.name");
+    a->src_ip = ent(p, ev, "source.ip");
+    a->dst_ip = ent(p, ev, "destination.ip");
+    a->process = ent(p, ev, "process.executable");
+    a->process = a->process ? a->process : ent(p, ev, "process.name");
+}
+
 /* tags and ATT&CK technique ids of a rule as JSON arrays. */
 static void rule_tags(struct vg_pipeline *p, const struct vg_sigma_rule *r,
                       struct vg_store_alert *a)
@@ -729,12 +741,7 @@ static int rule_alert(struct vg_pipeline *p, const struct batch *b, const struct
     a->title = r->title;
     a->level = r->level;
     rule_tags(p, r, a);
-    a->host = ent(p, ev, "host.name");
-    a->user = ent(p, ev, "user.name");
-    a->src_ip = ent(p, ev, "source.ip");
-    a->dst_ip = ent(p, ev, "destination.ip");
-    a->process = ent(p, ev, "process.executable");
-    a->process = a->process ? a->process : ent(p, ev, "process.name");
+    alert_entities(p, ev, a);
     p->json.len = 0;
     vg_event_write_json(ev, &p->json);
     a->event_json = vg_arena_strndup(p->scratch, p->json.p, p->json.len);
@@ -836,12 +843,7 @@ static int intel_alert(struct vg_pipeline *p, const struct batch *b, const struc
     a->level = h->level;
     a->tags = d + h->tags;
     a->attack = d + h->attack;
-    a->host = ent(p, ev, "host.name");
-    a->user = ent(p, ev, "user.name");
-    a->src_ip = ent(p, ev, "source.ip");
-    a->dst_ip = ent(p, ev, "destination.ip");
-    a->process = ent(p, ev, "process.executable");
-    a->process = a->process ? a->process : ent(p, ev, "process.name");
+    alert_entities(p, ev, a);
     p->json.len = 0;
     vg_event_write_json(ev, &p->json);
     if (p->json.len >= 2 && p->json.p[p->json.len - 1] == '}') { /* a flat object: add to it */

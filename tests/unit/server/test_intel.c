@@ -9,49 +9,21 @@
  * the intel.lookup playbook action answers from the server's snapshot; an import by another
  * handle on the store (what `vigie intel import` does) is picked up by the reload thread.
  */
-#include "../api/api_test.h"
 #include "../respond/act_test.h"
 #include "server/server_int.h"
+#include "srv_test.h"
 
 #include "intel/intel_db.h"
 
 #include <pthread.h>
 #include <unistd.h>
 
-struct srv {
-    char dir[64];
-    struct vg_server_conf c;
-    struct vg_server *s;
-    int port;
-    char ingest[VG_API_TOKEN_SIZE], reader[VG_API_TOKEN_SIZE], analyst[VG_API_TOKEN_SIZE];
-};
-
-static bool srv_token(struct srv *v, const char *name, int role, char *tok)
-{
-    struct vg_api_auth *a = NULL;
-    char err[256];
-    bool ok = vg_api_auth_open(v->dir, &a, err, sizeof(err)) == VG_OK &&
-              vg_api_token_create(a, name, role, "default", VG_TIME_NONE, tok, VG_API_TOKEN_SIZE) ==
-                  VG_OK;
-    vg_api_auth_close(a);
-    return ok;
-}
-
 /* A server with no rules (only intel alerts), min_conf and intel.enabled as given. */
 static bool srv_open(struct srv *v, int64_t min_conf, bool enabled)
 {
-    memset(v, 0, sizeof(*v));
-    snprintf(v->dir, sizeof(v->dir), "/tmp/vg-srvintel-XXXXXX");
-    char err[512];
-    if (!mkdtemp(v->dir) || vg_server_conf_load(NULL, &v->c, err, sizeof(err)) != VG_OK) {
+    if (!srv_prepare(v, "srvintel")) {
         return false;
     }
-    vg_free(v->c.data_dir);
-    v->c.data_dir = vg_strdup(v->dir);
-    vg_free(v->c.http_listen);
-    v->c.http_listen = vg_strdup("127.0.0.1:0");
-    vg_strlist_free(&v->c.syslog_udp);
-    vg_strlist_free(&v->c.syslog_tcp);
     v->c.rules_builtin = false;
     v->c.triage_enabled = false;
     v->c.playbooks_builtin = false;
@@ -60,40 +32,9 @@ static bool srv_open(struct srv *v, int64_t min_conf, bool enabled)
     v->c.intel_min_confidence = min_conf;
     v->c.intel_enabled = enabled;
     v->c.intel_reload_s = 1;
-    if (!srv_token(v, "collector", VG_API_ROLE_INGEST, v->ingest) ||
-        !srv_token(v, "reader", VG_API_ROLE_READ, v->reader) ||
-        !srv_token(v, "analyst", VG_API_ROLE_ANALYST, v->analyst) ||
-        vg_server_create(&v->c, &v->s, err, sizeof(err)) != VG_OK ||
-        vg_server_start(v->s, err, sizeof(err)) != VG_OK) {
-        fprintf(stderr, "  %s\n", err);
-        return false;
-    }
-    v->port = vg_server_http_port(v->s);
-    return v->port > 0;
+    return srv_start(v);
 }
 
-static void srv_close(struct srv *v)
-{
-    vg_server_destroy(v->s);
-    vg_server_conf_fini(&v->c);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", v->dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "  cannot remove %s\n", v->dir);
-    }
-}
-
-static int call(struct srv *v, const char *tok, const char *method, const char *path,
-                const char *body, struct hresp *r)
-{
-    char h[256] = "";
-    if (tok) {
-        snprintf(h, sizeof(h), "Authorization: Bearer %s\r\n", tok);
-    }
-    return http1(v->port, method, path, h, body, r);
-}
-
-/* Occurrences of needle in hay. */
 static int count(const char *hay, const char *needle)
 {
     int n = 0;

@@ -5,76 +5,18 @@
  * a reload (admin only), stats, per-rule metrics and /healthz; every route denies a
  * request without credentials or with too small a role.
  */
-#include "../api/api_test.h"
-#include "server/server.h"
-
-struct srv {
-    char dir[64];
-    struct vg_server_conf c;
-    struct vg_server *s;
-    int port;
-    char ingest[VG_API_TOKEN_SIZE], reader[VG_API_TOKEN_SIZE], admin[VG_API_TOKEN_SIZE];
-};
-
-static bool srv_token(struct srv *v, const char *name, int role, char *tok)
-{
-    struct vg_api_auth *a = NULL;
-    char err[256];
-    bool ok = vg_api_auth_open(v->dir, &a, err, sizeof(err)) == VG_OK &&
-              vg_api_token_create(a, name, role, "default", VG_TIME_NONE, tok, VG_API_TOKEN_SIZE) ==
-                  VG_OK;
-    vg_api_auth_close(a);
-    return ok;
-}
+#include "srv_test.h"
 
 static bool srv_open(struct srv *v)
 {
-    memset(v, 0, sizeof(*v));
-    snprintf(v->dir, sizeof(v->dir), "/tmp/vg-srvapi-XXXXXX");
-    char err[512], rules[1024];
-    if (!mkdtemp(v->dir) || vg_server_conf_load(NULL, &v->c, err, sizeof(err)) != VG_OK) {
+    char rules[1024];
+    if (!srv_prepare(v, "srvapi")) {
         return false;
     }
     snprintf(rules, sizeof(rules), "%s/examples/rules", VG_SOURCE_DIR);
-    vg_free(v->c.data_dir);
-    v->c.data_dir = vg_strdup(v->dir);
-    vg_free(v->c.http_listen);
-    v->c.http_listen = vg_strdup("127.0.0.1:0");
-    vg_strlist_free(&v->c.syslog_udp);
-    vg_strlist_free(&v->c.syslog_tcp);
     vg_strlist_add(&v->c.rules_paths, rules);
     v->c.workers = 2;
-    if (!srv_token(v, "collector", VG_API_ROLE_INGEST, v->ingest) ||
-        !srv_token(v, "reader", VG_API_ROLE_READ, v->reader) ||
-        !srv_token(v, "admin", VG_API_ROLE_ADMIN, v->admin) ||
-        vg_server_create(&v->c, &v->s, err, sizeof(err)) != VG_OK ||
-        vg_server_start(v->s, err, sizeof(err)) != VG_OK) {
-        fprintf(stderr, "  %s\n", err);
-        return false;
-    }
-    v->port = vg_server_http_port(v->s);
-    return v->port > 0;
-}
-
-static void srv_close(struct srv *v)
-{
-    vg_server_destroy(v->s);
-    vg_server_conf_fini(&v->c);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", v->dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "  cannot remove %s\n", v->dir);
-    }
-}
-
-static int call(struct srv *v, const char *tok, const char *method, const char *path,
-                const char *body, struct hresp *r)
-{
-    char h[256] = "";
-    if (tok) {
-        snprintf(h, sizeof(h), "Authorization: Bearer %s\r\n", tok);
-    }
-    return http1(v->port, method, path, h, body, r);
+    return srv_start(v);
 }
 
 static const char ndjson[] =
