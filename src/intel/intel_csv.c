@@ -899,7 +899,12 @@ static int csv_row(struct imp *im)
     size_t n = f.len;
     enum vg_intel_type t;
     int rc;
+    char plain[4096];
     rec_context(im, &r);
+    if (n <= sizeof(plain) && vg_intel_is_defanged(v, n)) {
+        n = vg_intel_refang(v, n, plain);
+        v = plain;
+    }
     if (n == 0) {
         rej(im, VG_INTEL_REJ_MALFORMED, "column '%s' empty", c->col[K_VALUE].label);
     } else if (main_type(im, &v, &n, &t) == 0 && (rc = emit(im, &r, t, v, n)) != 0) {
@@ -952,6 +957,11 @@ static const char *next_token(const char **p, const char *e, size_t *n)
 static int plain_value(struct imp *im, struct vg_intel_rec *r, const char *v, size_t n)
 {
     enum vg_intel_type t;
+    char plain[4096];
+    if (n <= sizeof(plain) && vg_intel_is_defanged(v, n)) {
+        n = vg_intel_refang(v, n, plain); /* "hxxp://evil[.]example/" as reports write it */
+        v = plain;
+    }
     if (main_type(im, &v, &n, &t) != 0) {
         return 0;
     }

@@ -429,6 +429,43 @@ int vg_intel_value_key(enum vg_intel_type type, const char *value, size_t len, u
     return rc;
 }
 
+int vg_intel_is_defanged(const char *v, size_t n)
+{
+    return memchr(v, '[', n) || memchr(v, '(', n) || memchr(v, '{', n) ||
+           (n >= 4 && (vg_str_ieq_ascii(v, 4, "hxxp", 4) || vg_str_ieq_ascii(v, 4, "fxp:", 4)));
+}
+
+size_t vg_intel_refang(const char *in, size_t n, char *out)
+{
+    static const struct {
+        const char *from, *to;
+    } subs[] = {{"[.]", "."},       {"(.)", "."},     {"{.}", "."},  {"[dot]", "."}, {"(dot)", "."},
+                {"[:]", ":"},       {"[@]", "@"},     {"[at]", "@"}, {"(at)", "@"},  {"[/]", "/"},
+                {"hxxps", "https"}, {"hxxp", "http"}, {"fxp", "ftp"}};
+    size_t i = 0, o = 0;
+    while (i < n) {
+        size_t k;
+        for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
+            size_t fl = strlen(subs[k].from), tl = strlen(subs[k].to);
+            /* the scheme forms only at the start of the value */
+            if (subs[k].from[0] != '[' && subs[k].from[0] != '(' && subs[k].from[0] != '{' &&
+                i != 0) {
+                continue;
+            }
+            if (fl <= n - i && vg_str_ieq_ascii(in + i, fl, subs[k].from, fl)) {
+                memmove(out + o, subs[k].to, tl);
+                o += tl;
+                i += fl;
+                break;
+            }
+        }
+        if (k == sizeof(subs) / sizeof(subs[0])) {
+            out[o++] = in[i++];
+        }
+    }
+    return o;
+}
+
 int vg_intel_value_guess(const char *value, size_t len, enum vg_intel_type *out)
 {
     static const enum vg_intel_type order[] = {VG_INTEL_IPV4, VG_INTEL_IPV6,   VG_INTEL_MD5,

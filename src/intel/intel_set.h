@@ -98,6 +98,16 @@ int vg_intel_value_key(enum vg_intel_type type, const char *value, size_t len, u
                        char *err, size_t errsz);
 
 /*
+ * Undo the usual defanging of indicators in reports and feeds: "hxxp://" / "hxxps://" /
+ * "fxp://", "[.]" "(.)" "{.}" "[dot]" "(dot)" → ".", "[:]" → ":", "[@]" "[at]" "(at)" → "@",
+ * "[/]" → "/". Writes at most n bytes to out (refanging never lengthens) and returns the new
+ * length; out may equal in. A value without any of these is copied unchanged.
+ */
+size_t vg_intel_refang(const char *in, size_t n, char *out);
+/* Whether a value looks defanged (cheap check before vg_intel_refang). */
+int vg_intel_is_defanged(const char *v, size_t n);
+
+/*
  * Guess the type of a bare value as an analyst pastes it: IPv4/IPv6 address or prefix,
  * 32/40/64/128 hex digits (md5, sha1, sha256, sha512), "scheme://" (url), local@domain
  * (email), a dotted host name (domain). Returns 0 or VG_ENOENT when none fits.

@@ -462,6 +462,11 @@ int vg_intel_snap_match_value(const struct vg_intel_snap *s, enum vg_intel_type 
     if ((unsigned)type < VG_INTEL_TYPE_COUNT) {
         return look(s, type, value, len, now, flags, hit);
     }
+    char plain[4096];
+    if (len <= sizeof(plain) && vg_intel_is_defanged(value, len)) {
+        len = vg_intel_refang(value, len, plain);
+        value = plain;
+    }
     if (vg_intel_value_guess(value, len, &type) != VG_OK) {
         return VG_EINVAL;
     }

@@ -78,6 +78,9 @@ check "match: summary on stderr" "grep -q '6 lines, 5 hits' '$T/m1.err'"
 "$VIGIE" intel match --db "$DB" --format text "$T/in" > "$T/m2" 2>/dev/null
 check "match: text format from a file" "grep -q '^line 1: 198.51.100.7 hits ipv4 indicator of bundle' '$T/m2'"
 
+printf 'hxxp://bad[.]example/x.exe\n198.51.100[.]7\n' | "$VIGIE" intel match --db "$DB" > "$T/m2b" 2>/dev/null
+check "match: defanged values refanged" "[ \$(wc -l < '$T/m2b') -eq 2 ]"
+
 # --- warninglists: flagged at import, held back unless --all
 cat > "$T/wl.json" <<'W'
 {"name":"Test resolvers","version":1,"description":"t","type":"cidr","matching_attributes":["ip-dst","ip-src"],"list":["198.51.100.0/24"]}

@@ -497,3 +497,26 @@ VG_TEST(differential_against_linear_reference)
     vg_intel_set_destroy(s);
     vg_intel_set_builder_destroy(b);
 }
+
+VG_TEST(refang)
+{
+    static const char *const cases[][2] = {
+        {"hxxp://evil[.]example/a", "http://evil.example/a"},
+        {"HXXPS://evil[dot]example[/]x", "https://evil.example/x"},
+        {"198.51.100(.)7", "198.51.100.7"},
+        {"2001:db8[:]1", "2001:db8:1"},
+        {"bob[@]evil{.}example", "bob@evil.example"},
+        {"bob(at)evil[.]example", "bob@evil.example"},
+        {"fxp://files[.]example", "ftp://files.example"},
+        {"plain.example", "plain.example"},
+        {"path/hxxp", "path/hxxp"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[128];
+        size_t n = vg_intel_refang(cases[i][0], strlen(cases[i][0]), out);
+        out[n] = 0;
+        CHECK_STR(out, cases[i][1]);
+    }
+    CHECK(vg_intel_is_defanged("evil[.]example", 14));
+    CHECK(!vg_intel_is_defanged("evil.example", 12));
+}
