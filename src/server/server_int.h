@@ -65,6 +65,10 @@ typedef int (*vg_server_intel_alert_cb)(void *u, const struct vg_server_intel_al
 int vg_server_intel_match(struct vg_server_intel *si, const struct vg_intel_snap *snap,
                           const struct vg_event *ev, vg_server_intel_alert_cb cb, void *u);
 /* Register the /api/v1/intel routes (NULL si: none). */
+/* Record every change of the store (API imports, removals, expiry, TAXII pulls) in the audit
+ * log (server_soc.c opens it after the intel part; NULL: none). */
+struct vg_audit;
+void vg_server_intel_set_audit(struct vg_server_intel *si, struct vg_audit *a);
 int vg_server_intel_api_register(struct vg_server_intel *si, struct vg_api *api);
 /*
  * The intel.lookup action's callback (struct vg_respond_services.intel_lookup): writes

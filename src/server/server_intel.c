@@ -22,6 +22,7 @@
 #include "server/server_int.h"
 
 #include "api/api.h"
+#include "audit/audit.h"
 #include "intel/intel_db.h"
 #include "intel/intel_taxii.h"
 #include "sigma/sigma.h"
@@ -61,6 +62,7 @@ struct vg_server_intel {
     pthread_t taxii_th;
     bool taxii_running;
     atomic_uint_fast64_t taxii_pulls, taxii_failures;
+    struct vg_audit *audit; /* every change of the store is recorded (NULL: no audit log) */
 };
 
 struct taxii_feed {
@@ -122,6 +124,9 @@ static void *reload_main(void *arg)
 
 /* ---------------------------------------------------------------- TAXII schedule */
 
+static void audit(struct vg_server_intel *si, const struct vg_api_req *req, const char *action,
+                  const char *source, const char *detail);
+
 static int64_t mono_s(void)
 {
     return (int64_t)(vg_clock_ns() / 1000000000u);
@@ -154,6 +159,15 @@ static void taxii_pull(struct vg_server_intel *si, struct vg_intel_db *db, struc
             "TAXII %s collection %s: %u pages, %" PRIu64 " objects; source %s now %" PRIu64
             " indicators (generation %" PRIu64 ")",
             f->api_root, f->collection, pages, objects, rep.source, rep.indicators, rep.generation);
+    struct vg_sbuf d = VG_SBUF_INIT;
+    vg_sbuf_adds(&d, "{\"api_root\":");
+    vg_sbuf_add_json_str(&d, f->api_root, strlen(f->api_root));
+    vg_sbuf_adds(&d, ",\"collection\":");
+    vg_sbuf_add_json_str(&d, f->collection, strlen(f->collection));
+    vg_sbuf_printf(&d, ",\"pages\":%u,\"objects\":%" PRIu64 ",\"indicators\":%" PRIu64 "}", pages,
+                   objects, rep.indicators);
+    audit(si, NULL, "intel.taxii.pull", rep.source, d.p);
+    vg_sbuf_fini(&d);
     f->due = mono_s() + si->taxii_interval_s;
 }
 
@@ -833,6 +847,35 @@ static bool source_name_ok(const char *s)
 }
 
 /* POST /api/v1/intel/import?source=NAME&format=stix|misp|csv|warninglist, body: the document. */
+void vg_server_intel_set_audit(struct vg_server_intel *si, struct vg_audit *a)
+{
+    if (si) {
+        si->audit = a;
+    }
+}
+
+/* One audit record for a change of the store; a failure to record is logged, the change
+ * itself is already durable. */
+static void audit(struct vg_server_intel *si, const struct vg_api_req *req, const char *action,
+                  const char *source, const char *detail)
+{
+    char actor[160], object[96], err[256];
+    if (!si->audit) {
+        return;
+    }
+    if (req) {
+        snprintf(actor, sizeof(actor), "%s:%s",
+                 req->who.kind == VG_API_AUTH_TOKEN ? "token" : "user", req->who.name);
+    } else {
+        snprintf(actor, sizeof(actor), "system");
+    }
+    snprintf(object, sizeof(object), "intel-source:%s", source ? source : "*");
+    struct vg_audit_rec r = {"default", actor, action, object, detail};
+    if (vg_audit_append(si->audit, &r, NULL, err, sizeof(err)) != VG_OK) {
+        VG_ERR("intel", "audit log: %s", err);
+    }
+}
+
 static int h_import(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
     struct vg_server_intel *si = ctx;
@@ -869,6 +912,7 @@ static int h_import(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
         VG_INFO("intel", "%s imported source %s through the API: %" PRIu64 " indicators",
                 req->who.name, src, rep.indicators);
         report_json(&rep, &resp->body);
+        audit(si, req, "intel.import", src, resp->body.p);
     } else {
         vg_api_resp_error(resp, rc == VG_EINVAL ? 400 : 500,
                           rc == VG_EINVAL ? "bad_request" : "internal", "import: %s", err);
@@ -895,6 +939,7 @@ static int h_remove(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
         vg_sbuf_adds(&resp->body, "{\"removed\":");
         add_str(&resp->body, req->param, strlen(req->param));
         vg_sbuf_addc(&resp->body, '}');
+        audit(si, req, "intel.source.remove", req->param, resp->body.p);
     } else if (rc == VG_ENOENT) {
         vg_api_resp_error(resp, 404, "not_found", "no source named '%.64s'", req->param);
     } else {
@@ -921,6 +966,7 @@ static int h_expire(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
     pthread_mutex_unlock(&si->db_mu);
     if (rc == VG_OK) {
         vg_sbuf_printf(&resp->body, "{\"removed\":%" PRIu64 "}", removed);
+        audit(si, req, "intel.expire", NULL, resp->body.p);
     } else {
         vg_api_resp_error(resp, 500, "internal", "expire: %s", err);
     }

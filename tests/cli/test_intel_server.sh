@@ -76,6 +76,13 @@ check "TAXII collection pulled on schedule and matched" \
 check "pull logged without the token" \
     "grep -q 'collection indicators: 1 pages' '$T/server.log' && ! grep -q s3cret '$T/server.log'"
 check "TAXII metrics" "api '$U/metrics' | grep -q '^vigie_intel_taxii_pulls_total 1'"
+check "TAXII pull in the audit log" \
+    "api '$U/api/v1/audit?action=intel.taxii' | grep -q '\"object\":\"intel-source:feedtaxii\"'"
+printf 'api-imported.example\n' > "$T/api.txt"
+api --data-binary @"$T/api.txt" "$U/api/v1/intel/import?source=apifeed&format=csv" > "$T/imp.json"
+check "API import answered with its report" "grep -q '\"indicators\":1' '$T/imp.json'"
+check "API import in the audit log with its actor" \
+    "api '$U/api/v1/audit?action=intel.import' | grep -q '\"actor\":\"token:t\"'"
 check "cursor kept in the store" \
     "grep -q '\"taxii.cursor\":\"2026' '$T/data/intel/manifest.json'"
 
