@@ -412,6 +412,7 @@ static void step_done_cb(void *c, struct vg_rj_change *ch)
             vg_re_run_advance(e, r);
         }
     }
+    pthread_cond_broadcast(&e->step_cv);
     vg_re_run_unref(e, r);
     pthread_mutex_unlock(&e->mu);
     vg_rj_change_free(ch);
@@ -627,6 +628,7 @@ int vg_respond_create(const struct vg_respond_opts *o, struct vg_respond **out, 
     pthread_cond_init(&e->work_cv, NULL);
     pthread_cond_init(&e->idle_cv, NULL);
     pthread_cond_init(&e->tick_cv, NULL);
+    pthread_cond_init(&e->step_cv, NULL);
     e->gen = vg_calloc(1, sizeof(*e->gen));
     int rc = e->jp_ctx && e->gen ? engine_start(e, err, errsz) : VG_ENOMEM;
     if (rc != VG_OK) {
@@ -695,6 +697,7 @@ void vg_respond_destroy(struct vg_respond *e)
     vg_json_parser_destroy(e->jp_ctx);
     pthread_cond_destroy(&e->work_cv);
     pthread_cond_destroy(&e->idle_cv);
+    pthread_cond_destroy(&e->step_cv);
     pthread_cond_destroy(&e->tick_cv);
     pthread_mutex_destroy(&e->mu);
     vg_free(e);

@@ -95,6 +95,7 @@ struct vg_respond {
     struct vg_json_parser *jp_ctx; /* under mu */
     pthread_mutex_t mu;
     pthread_cond_t work_cv, idle_cv, tick_cv;
+    pthread_cond_t step_cv; /* a journalled step change reached the in-memory state */
     struct vg_re_gen *gen;
     struct vg_re_run *map[VG_RE_BUCKETS];
     size_t nactive;

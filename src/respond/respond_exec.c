@@ -313,6 +313,24 @@ int vg_respond_approve(struct vg_respond *e, const char *tenant, int64_t run_id,
         }
     }
     int rc = VG_OK;
+    /*
+     * The wait is journalled first and reaches the in-memory state in the commit callback: a
+     * reader of the journal (the run's JSON) may already see "awaiting_approval". Give the
+     * callback a moment (bounded) rather than answer "no pending approval".
+     */
+    for (int k = 0; k < 100 && r && step_id && i < r->pb->nsteps && r->pb->steps[i].approval &&
+                    r->status == VG_RE_RUN_RUNNING && r->st[i].status == VG_RE_RUNNING;
+         k++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&e->step_cv, &e->mu, &ts);
+        r = vg_re_run_find(e, run_id);
+    }
     if (!r || strcmp(r->tenant, tenant) != 0 || r->status != VG_RE_RUN_RUNNING || !step_id ||
         i == r->pb->nsteps || r->st[i].status != VG_RE_AWAITING) {
         snprintf(err, errsz, "no pending approval '%s' in run r-%lld", step_id ? step_id : "",
