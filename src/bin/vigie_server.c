@@ -8,14 +8,17 @@
 #include "api/api.h"
 #include "bin/vigie_cmd.h"
 #include "ingest/ingest.h"
+#include "intel/intel_db.h"
 #include "server/server.h"
 #include "store/store.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,6 +196,36 @@ static int seed_demo(struct vg_server *s)
     }
     closedir(d);
     return rc;
+}
+
+/*
+ * The bundled example threat intelligence (examples/intel, a STIX bundle naming the demo
+ * brute-force source) imported as source "demo" into the server's store before it starts, so
+ * the demo shows an intel alert with its context next to the rules' alerts.
+ */
+static void seed_demo_intel(const struct vg_server_conf *c)
+{
+    char dir[4096], path[2048], err[512];
+    struct vg_intel_db *db = NULL;
+    struct vg_intel_import_report rep;
+    if (!c->intel_enabled) {
+        return;
+    }
+    if (c->intel_db && *c->intel_db) {
+        snprintf(dir, sizeof(dir), "%s", c->intel_db);
+    } else {
+        snprintf(dir, sizeof(dir), "%s/intel", c->data_dir);
+    }
+    snprintf(path, sizeof(path), "%s/examples/intel/demo-feed.json", VG_SOURCE_DIR);
+    if (mkdir(c->data_dir, 0750) != 0 && errno != EEXIST) {
+        return;
+    }
+    if (vg_intel_db_open(dir, true, &db, err, sizeof(err)) != VG_OK ||
+        vg_intel_db_import_file(db, path, "demo", VG_INTEL_FMT_STIX, NULL, &rep, err,
+                                sizeof(err)) != VG_OK) {
+        fprintf(stderr, "vigie server: --demo: threat intelligence: %s\n", err);
+    }
+    vg_intel_db_close(db);
 }
 
 static int print_alert(void *ctx, const struct vg_store_alert *a)
@@ -377,6 +410,9 @@ int vg_cmd_server(int argc, char **argv)
         fprintf(stderr, "vigie server: out of memory\n");
         vg_server_conf_fini(&c);
         return VG_EXIT_FAIL;
+    }
+    if (a.demo && !a.check) {
+        seed_demo_intel(&c);
     }
     rc = serve(&a, &c);
     vg_server_conf_fini(&c);
