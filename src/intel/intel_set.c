@@ -102,9 +102,12 @@ struct vg_intel_set {
     size_t arena_len;
     uint64_t *slots;
     uint32_t mask;
-    uint64_t *filter;  /* blocked Bloom filter over all exact values (misses skip slots) */
+    /* blocked Bloom filters over the exact values, one per type (misses skip the slots): a
+     * lookup touches only its type's filter, small enough to stay in the L2 cache */
+    uint64_t *filter;
+    uint32_t fbase[VG_INTEL_TYPE_COUNT], fmask[VG_INTEL_TYPE_COUNT];
     uint64_t *sfilter; /* the same over domains flagged VG_INTEL_F_SUBDOMAINS */
-    uint32_t fmask, sfmask;
+    uint32_t sfmask;
     uint32_t n_subdomain; /* domains flagged VG_INTEL_F_SUBDOMAINS */
     uint64_t sub_labels;  /* bit k-1: a flagged domain has k labels (bit 63: 64 or more) */
     struct iptab v4, v6;
@@ -244,6 +247,21 @@ static bool domain_char(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80;
 }
 
+/* ASCII byte → its lower-case form if allowed in a domain name, '.' for a dot, 0 otherwise
+ * (bytes ≥ 0x80, UTF-8 of internationalised names, are kept as they are). */
+static const uint8_t domain_map[256] = {
+    ['.'] = '.', ['-'] = '-', ['_'] = '_', ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3',
+    ['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a',
+    ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h',
+    ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+    ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v',
+    ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c',
+    ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+    ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q',
+    ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x',
+    ['Y'] = 'y', ['Z'] = 'z',
+};
+
 /*
  * Lower-case a domain into out (>= MAX_DOMAIN + 1 bytes), drop one trailing dot; with wild,
  * a leading "*." or "." is dropped and reported in *sub.
@@ -265,13 +283,15 @@ static int norm_domain(const char *p, size_t n, bool wild, char *out, size_t *ol
         return fail(err, errsz, "domain: length %zu not in 1-%u", n - start, MAX_DOMAIN);
     }
     for (size_t i = start; i < n; i++) {
-        char c = lower(p[i]);
+        /* one table load per byte: the lower-cased byte, '.' for a dot, 0 if not allowed */
+        unsigned char b = (unsigned char)p[i];
+        char c = (char)(b >= 0x80 ? b : domain_map[b]);
         if (c == '.') {
             if (label == 0) {
                 return fail(err, errsz, "domain: empty label at offset %zu", i);
             }
             label = 0;
-        } else if (!domain_char((unsigned char)c)) {
+        } else if (!c) {
             return fail(err, errsz, "domain: invalid character 0x%02x at offset %zu",
                         (unsigned char)p[i], i);
         } else if (++label > 63) {
@@ -665,7 +685,9 @@ static inline uint32_t exact_find(const struct vg_intel_set *s, unsigned type, c
         return NONE;
     }
     uint64_t h = key_hash(type, p, n);
-    return filter_has(s->filter, s->fmask, h) ? exact_find_h(s, type, p, n, h) : NONE;
+    return filter_has(s->filter + s->fbase[type], s->fmask[type], h)
+               ? exact_find_h(s, type, p, n, h)
+               : NONE;
 }
 
 static void exact_insert(uint64_t *slots, uint32_t mask, uint64_t h, uint32_t val)
@@ -786,12 +808,20 @@ static int freeze_exact(const struct vg_intel_set_builder *b, struct vg_intel_se
     s->slots = vg_calloc(cap, sizeof(*s->slots));
     s->arena_len = bytes;
     s->arena = vg_malloc(bytes + 1);
-    s->fmask = filter_words((size_t)nx) - 1;
-    s->filter = vg_calloc((size_t)s->fmask + 1, sizeof(*s->filter));
+    size_t per_type[VG_INTEL_TYPE_COUNT] = {0}, words = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        per_type[b->ents[i].type] += win[i] != 0;
+    }
+    for (unsigned t = 0; t < VG_INTEL_TYPE_COUNT; t++) {
+        s->fbase[t] = (uint32_t)words;
+        s->fmask[t] = filter_words(per_type[t]) - 1;
+        words += (size_t)s->fmask[t] + 1;
+    }
+    s->filter = vg_calloc(words, sizeof(*s->filter));
     if (!s->slots || !s->arena || !s->filter) {
         goto out;
     }
-    s->bytes += cap * sizeof(*s->slots) + bytes + 1 + ((size_t)s->fmask + 1) * sizeof(*s->filter);
+    s->bytes += cap * sizeof(*s->slots) + bytes + 1 + words * sizeof(*s->filter);
     uint32_t off = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (!win[i]) {
@@ -809,7 +839,7 @@ static int freeze_exact(const struct vg_intel_set_builder *b, struct vg_intel_se
         s->n_subdomain += e->type == VG_INTEL_DOMAIN && (b->ctx[i].flags & VG_INTEL_F_SUBDOMAINS);
         uint64_t h = key_hash(e->type, r + REC_HDR, e->len);
         exact_insert(s->slots, s->mask, h, off + 1);
-        filter_add(s->filter, s->fmask, h);
+        filter_add(s->filter + s->fbase[e->type], s->fmask[e->type], h);
         off += REC_HDR + e->len;
         id++;
     }
@@ -1179,7 +1209,8 @@ static size_t domain_suffixes(const struct vg_intel_set *s, const uint8_t *d, si
         }
         end = start - 1;
     }
-    __builtin_prefetch(&s->filter[(h >> 20) & s->fmask]);
+    __builtin_prefetch(
+        &s->filter[s->fbase[VG_INTEL_DOMAIN] + ((h >> 20) & s->fmask[VG_INTEL_DOMAIN])]);
     for (size_t i = 0; i + 1 < k; i++) {
         if (s->sub_labels >> VG_MIN(i, 63) & 1) {
             __builtin_prefetch(&s->sfilter[(hs[i] >> 20) & s->sfmask]);
@@ -1201,7 +1232,8 @@ static int lookup_domain(const struct vg_intel_set *s, const uint8_t *d, size_t 
     for (size_t i = k; i-- > 0;) {
         bool name = i == k - 1, maybe;
         if (name) {
-            maybe = filter_has(s->filter, s->fmask, hs[i]);
+            maybe =
+                filter_has(s->filter + s->fbase[VG_INTEL_DOMAIN], s->fmask[VG_INTEL_DOMAIN], hs[i]);
         } else {
             maybe =
                 (s->sub_labels >> VG_MIN(i, 63) & 1) && filter_has(s->sfilter, s->sfmask, hs[i]);
