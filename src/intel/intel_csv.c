@@ -785,6 +785,12 @@ static int type_word(const char *w, size_t n, const char **v, size_t *vn, enum v
 static int emit(struct imp *im, struct vg_intel_rec *r, enum vg_intel_type t, const char *v,
                 size_t n)
 {
+    if (n == 0) {
+        /* ":443" or "|x": nothing left once the port or the other half is taken off */
+        rej(im, VG_INTEL_REJ_MALFORMED, "%s value empty once its port or pair half is removed",
+            vg_intel_type_name(t));
+        return 0;
+    }
     r->type = t;
     r->value = v;
     r->value_len = n;
