@@ -504,7 +504,7 @@ static int cmd_search(struct iopts *o, const char *q)
 struct match_ctx {
     const struct vg_intel_snap *s;
     uint32_t now;
-    uint64_t line, hits;
+    uint64_t line, hits, unknown; /* unknown: lines that are neither an indicator nor JSON */
     bool text;
     struct vg_sbuf out;
 };
@@ -587,9 +587,15 @@ static int match_stream(struct match_ctx *m, FILE *in, unsigned flags)
             vg_intel_snap_match_event(m->s, ev, m->now, flags, on_event_hit, m);
         } else {
             struct vg_intel_hit hit;
-            if (vg_intel_snap_match_value(m->s, VG_INTEL_TYPE_COUNT, line + i, len - i, m->now,
-                                          flags, &hit) == VG_OK) {
+            int rc = vg_intel_snap_match_value(m->s, VG_INTEL_TYPE_COUNT, line + i, len - i, m->now,
+                                               flags, &hit);
+            if (rc == VG_OK) {
                 emit_hit(m, NULL, line + i, len - i, &hit);
+            } else if (rc == VG_EINVAL && m->unknown++ < 5) {
+                fprintf(stderr,
+                        "vigie intel match: line %llu: '%.*s' is not an address, domain, URL, "
+                        "email or hash\n",
+                        (unsigned long long)m->line, (int)(len - i > 80 ? 80 : len - i), line + i);
             }
         }
     }
@@ -633,9 +639,11 @@ static int cmd_match(struct iopts *o, int argc, char **argv)
     t0 = vg_clock_ns();
     rc = match_stream(&m, in, o->all ? VG_INTEL_MATCH_WARNINGLISTED : 0);
     fflush(stdout);
-    fprintf(stderr, "vigie intel match: %llu lines, %llu hits against %zu indicators, %.3f s\n",
+    fprintf(stderr,
+            "vigie intel match: %llu lines, %llu hits against %zu indicators, %.3f s%s%.0llu%s\n",
             (unsigned long long)m.line, (unsigned long long)m.hits, vg_intel_snap_count(s),
-            (double)(vg_clock_ns() - t0) / 1e9);
+            (double)(vg_clock_ns() - t0) / 1e9, m.unknown ? " (" : "",
+            (unsigned long long)m.unknown, m.unknown ? " lines not recognised)" : "");
     vg_sbuf_fini(&m.out);
     vg_intel_snap_unref(s);
     vg_intel_db_close(db);
