@@ -703,53 +703,67 @@ static int h_stats(void *ctx, const struct vg_api_req *req, struct vg_api_resp *
     return rc;
 }
 
+/* A page of search results: offset and limit (default 100) from the query, the snapshot,
+ * and the {"items":[…],"offset","limit","count"} frame around what list() writes. */
+struct page {
+    size_t off, lim;
+    struct vg_intel_snap *s;
+};
+
+static int page_open(struct vg_server_intel *si, const struct vg_api_req *req,
+                     struct vg_api_resp *resp, struct page *pg)
+{
+    if (size_param(req, resp, "offset", 0, INT64_MAX / 2, &pg->off) != VG_OK ||
+        size_param(req, resp, "limit", 100, SEARCH_MAX_LIMIT, &pg->lim) != VG_OK) {
+        return VG_EINVAL;
+    }
+    pg->lim = pg->lim ? pg->lim : SEARCH_MAX_LIMIT;
+    pg->s = vg_server_intel_acquire(si);
+    vg_sbuf_adds(&resp->body, "{\"items\":[");
+    return VG_OK;
+}
+
+static int page_close(struct vg_api_resp *resp, struct page *pg, long n)
+{
+    vg_intel_snap_unref(pg->s);
+    vg_sbuf_printf(&resp->body, "],\"offset\":%zu,\"limit\":%zu,\"count\":%ld}", pg->off, pg->lim,
+                   n < 0 ? 0 : n);
+    return n < 0 || resp->body.err ? VG_ENOMEM : VG_OK;
+}
+
 /* GET /api/v1/intel/indicators?q=&type=&source=&offset=&limit= (limit default 100). */
 static int h_indicators(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
-    struct vg_server_intel *si = ctx;
     const char *q = vg_api_query(req, "q"), *src = vg_api_query(req, "source");
     const char *type = vg_api_query(req, "type");
     enum vg_intel_type t;
-    size_t off, lim;
+    struct page pg;
     if (parse_type(type, &t) != VG_OK) {
         vg_api_resp_error(resp, 400, "bad_request", "type: unknown indicator type '%.32s'", type);
         return VG_EINVAL;
     }
-    if (size_param(req, resp, "offset", 0, INT64_MAX / 2, &off) != VG_OK ||
-        size_param(req, resp, "limit", 100, SEARCH_MAX_LIMIT, &lim) != VG_OK) {
+    if (page_open(ctx, req, resp, &pg) != VG_OK) {
         return VG_EINVAL;
     }
-    struct vg_intel_snap *s = vg_server_intel_acquire(si);
-    vg_sbuf_adds(&resp->body, "{\"items\":[");
-    long n = s ? vg_intel_snap_search(s, q, t, src && *src ? src : NULL,
-                                      (uint32_t)(vg_time_now() / 1000000000), off,
-                                      lim ? lim : SEARCH_MAX_LIMIT, json_item, &resp->body)
-               : 0;
-    vg_intel_snap_unref(s);
-    vg_sbuf_printf(&resp->body, "],\"offset\":%zu,\"limit\":%zu,\"count\":%ld}", off,
-                   lim ? lim : SEARCH_MAX_LIMIT, n < 0 ? 0 : n);
-    return n < 0 || resp->body.err ? VG_ENOMEM : VG_OK;
+    long n = pg.s ? vg_intel_snap_search(pg.s, q, t, src && *src ? src : NULL,
+                                         (uint32_t)(vg_time_now() / 1000000000), pg.off, pg.lim,
+                                         json_item, &resp->body)
+                  : 0;
+    return page_close(resp, &pg, n);
 }
 
 /* GET /api/v1/intel/objects?q=&type=&offset=&limit= */
 static int h_objects(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
 {
-    struct vg_server_intel *si = ctx;
     const char *q = vg_api_query(req, "q"), *type = vg_api_query(req, "type");
-    size_t off, lim;
-    if (size_param(req, resp, "offset", 0, INT64_MAX / 2, &off) != VG_OK ||
-        size_param(req, resp, "limit", 100, SEARCH_MAX_LIMIT, &lim) != VG_OK) {
+    struct page pg;
+    if (page_open(ctx, req, resp, &pg) != VG_OK) {
         return VG_EINVAL;
     }
-    struct vg_intel_snap *s = vg_server_intel_acquire(si);
-    vg_sbuf_adds(&resp->body, "{\"items\":[");
-    long n = s ? vg_intel_snap_objects(s, q, type && *type ? type : NULL, off,
-                                       lim ? lim : SEARCH_MAX_LIMIT, json_item, &resp->body)
-               : 0;
-    vg_intel_snap_unref(s);
-    vg_sbuf_printf(&resp->body, "],\"offset\":%zu,\"limit\":%zu,\"count\":%ld}", off,
-                   lim ? lim : SEARCH_MAX_LIMIT, n < 0 ? 0 : n);
-    return n < 0 || resp->body.err ? VG_ENOMEM : VG_OK;
+    long n = pg.s ? vg_intel_snap_objects(pg.s, q, type && *type ? type : NULL, pg.off, pg.lim,
+                                          json_item, &resp->body)
+                  : 0;
+    return page_close(resp, &pg, n);
 }
 
 /* GET /api/v1/intel/lookup?value=&type= — the indicator, or 404 {"found":false}. */
