@@ -1397,12 +1397,38 @@ int vg_intel_format_parse(const char *name, enum vg_intel_format *out)
     return VG_EINVAL;
 }
 
+/* A directory: a MISP feed has manifest.json; warninglists are <name>/list.json. */
+static enum vg_intel_format dir_format(const char *dir)
+{
+    char p[4200];
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    enum vg_intel_format f = VG_INTEL_FMT_MISP;
+    snprintf(p, sizeof(p), "%s/manifest.json", dir);
+    if (stat(p, &st) == 0 || !(d = opendir(dir))) {
+        return VG_INTEL_FMT_MISP;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        snprintf(p, sizeof(p), "%s/%s/list.json", dir, e->d_name);
+        if (stat(p, &st) == 0) {
+            f = VG_INTEL_FMT_WARNINGLIST;
+            break;
+        }
+    }
+    closedir(d);
+    return f;
+}
+
 enum vg_intel_format vg_intel_format_detect(const char *path, const char *head, size_t n)
 {
     struct stat st;
     size_t i = 0;
     if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        return VG_INTEL_FMT_MISP;
+        return dir_format(path);
     }
     if (n >= 3 && (unsigned char)head[0] == 0xef && (unsigned char)head[1] == 0xbb) {
         i = 3;
@@ -1529,6 +1555,9 @@ int vg_intel_db_import_file(struct vg_intel_db *db, const char *path, const char
     int rc;
     if (stat(path, &st) != 0) {
         return fail(err, errsz, VG_ENOENT, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode) && fmt == VG_INTEL_FMT_AUTO) {
+        fmt = dir_format(path);
     }
     if (S_ISDIR(st.st_mode) && fmt == VG_INTEL_FMT_WARNINGLIST) {
         return import_wl_dir(db, path, rep, err, errsz);

@@ -101,7 +101,8 @@ const char *vg_intel_format_name(enum vg_intel_format f);
 int vg_intel_format_parse(const char *name, enum vg_intel_format *out);
 /* Guess a document's format from its first bytes (and path, may be NULL): a JSON object with
  * "type":"bundle"/"objects" → STIX, "Event"/"response" → MISP, "list"+"matching_attributes" or
- * "list"+"type" → warninglist; anything else CSV. A directory holding manifest.json → MISP. */
+ * "list"+"type" → warninglist; anything else CSV. A directory holding manifest.json → MISP (a
+ * feed); one holding <name>/list.json → warninglists. */
 enum vg_intel_format vg_intel_format_detect(const char *path, const char *head, size_t n);
 
 /* Per-source policy, kept in the store's manifest. */

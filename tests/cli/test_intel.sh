@@ -92,6 +92,11 @@ check "warninglisted indicator not matched by default" "[ ! -s '$T/m3' ]"
 echo 198.51.100.7 | "$VIGIE" intel match --db "$DB" --all > "$T/m4" 2>/dev/null
 check "warninglisted indicator matched with --all, list named" \
     "grep -q '\"warninglisted\":true,\"warninglists\":\[\"wl\"\]' '$T/m4'"
+mkdir -p "$T/wls/lab"
+cp "$T/wl.json" "$T/wls/lab/list.json"
+"$VIGIE" intel import --db "$T/db2" "$T/wls" > "$T/imp6b" 2>&1
+check "a directory of <name>/list.json is detected as warninglists" \
+    "grep -q 'source warninglists (warninglist)' '$T/imp6b'"
 if [ -d "$SHARED/corpus/misp-warninglists/lists" ]; then
     "$VIGIE" intel import --db "$DB" --format warninglist "$SHARED/corpus/misp-warninglists/lists" > "$T/imp7" 2>/dev/null
     check "all MISP warninglists imported at once" "grep -q '52896[0-9] warninglist entries, 136 objects' '$T/imp7'"
