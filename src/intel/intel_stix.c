@@ -447,7 +447,10 @@ static int walk_top(struct stix_ctx *c, const char *t, size_t len, size_t i, cha
             return fail_at(c, err, errsz, i, "expected ':'");
         }
         i = skip_ws(t, len, i + 1);
-        if (vg_json_str_is(key, "objects") && i < len && t[i] == '[') {
+        if (vg_json_str_is(key, "objects") && (i >= len || t[i] != '[')) {
+            return fail_at(c, err, errsz, i, "\"objects\" is not an array");
+        }
+        if (vg_json_str_is(key, "objects")) {
             seen_objects = true;
             if ((rc = walk_array(c, t, len, &i, err, errsz)) != VG_OK) {
                 return rc;

@@ -505,6 +505,7 @@ VG_TEST(db_bad_documents)
     reject_doc("{\"objects\":[{\"type\":\"x\",\"id\":\"x--1\"}", "offset 36: expected");
     reject_doc("{\"objects\":[1 2]}", "expected ',' or ']'");
     reject_doc("{\"foo\":1,\"bar\":2}", "no \"objects\" or \"type\"");
+    reject_doc("{\"type\":\"bundle\",\"objects\":{}}", "offset 27: \"objects\" is not an array");
     reject_doc("[{\"type\":\"x\",\"id\":\"x--1\"},", "offset 26");
     /* a bare object and a bare array are documents too */
     struct vg_intel_db *db = fresh_db();
