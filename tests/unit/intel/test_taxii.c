@@ -93,7 +93,10 @@ static int server_start(struct server *s, const char *file, const char *const *e
     }
     line[got] = '\0';
     close(out[0]);
-    s->port = atoi(line);
+    int64_t port = 0;
+    s->port = vg_parse_i64(line, strcspn(line, "\r\n"), &port) == VG_OK && port > 0 && port < 65536
+                  ? (int)port
+                  : 0;
     if (pid < 0 || s->port <= 0) {
         fprintf(stderr, "  taxii_server.py did not start (port line \"%s\")\n", line);
         if (pid > 0) {
@@ -473,10 +476,11 @@ VG_TEST(bench_pull)
     uint32_t pages;
     uint64_t objects;
     char err[512];
-    if (!n_env || atoi(n_env) <= 0) {
-        VG_SKIP("set VG_TAXII_BENCH=N to time a pull of N indicators");
+    int64_t n64 = 0;
+    if (!n_env || vg_parse_i64(n_env, strlen(n_env), &n64) != VG_OK || n64 <= 0 || n64 > 10000000) {
+        VG_SKIP("set VG_TAXII_BENCH=N (1-10000000) to time a pull of N indicators");
     }
-    int n = atoi(n_env);
+    int n = (int)n64;
     if (fixture_open(&fx, n, NULL) != 0) {
         fixture_close(&fx);
         VG_SKIP("python3 or the store is not available");
