@@ -1187,6 +1187,10 @@ static int carry_old(struct vg_intel_txn *t, const struct vgi_source *old)
         struct vgi_obj o;
         if (vgi_obj_get(&f, i, &o) == VG_OK &&
             !key_has(t->oids, t->oid_cap, vg_hash64(o.f[0], o.n[0], 7))) {
+            /* the source's counts cover what it holds, not only this pull */
+            count_objtype(t, o.f[VGI_O_TYPE], o.n[VGI_O_TYPE], o.active);
+            t->rep.objects++;
+            t->rep.relationships += o.n[VGI_O_SRC] != 0;
             rc = put_obj(t, &o);
         }
     }

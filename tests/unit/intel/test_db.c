@@ -416,6 +416,16 @@ VG_TEST(db_append_keeps_and_replaces)
     CHECK_STR(buf, "2026-01-01T00:00:00Z");
     CHECK_EQ_INT(vg_intel_db_get_meta(db, "taxii", "nope", buf, sizeof(buf)), VG_ENOENT);
     CHECK_EQ_INT(vg_intel_db_get_meta(db, "nope", "taxii.cursor", buf, sizeof(buf)), VG_ENOENT);
+    /* objects carried over from earlier pulls stay counted */
+    static const char mal[] = "{\"objects\":[{\"type\":\"malware\",\"id\":\"malware--m1\","
+                              "\"name\":\"X\"}]}";
+    struct vg_sbuf st = VG_SBUF_INIT;
+    char err[256];
+    CHECK_EQ_INT(add_pages(db, mal, VG_INTEL_TXN_APPEND), 0);
+    CHECK_EQ_INT(add_pages(db, gen1, VG_INTEL_TXN_APPEND), 0);
+    CHECK_EQ_INT(vg_intel_db_stats_json(db, NOW, &st, err, sizeof(err)), 0);
+    CHECK(st.p && strstr(st.p, "\"malware\":{\"count\":1,\"active\":1}") != NULL);
+    vg_sbuf_fini(&st);
     vg_intel_db_close(db);
 }
 
