@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh            (as root, or through sudo)
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config git python3 python3-yaml
-      libyaml-dev libpcre2-dev libvectorscan-dev libsqlite3-dev sqlite3
+      python3-jsonschema libyaml-dev libpcre2-dev libvectorscan-dev libsqlite3-dev sqlite3
       libssl-dev libmicrohttpd-dev libsodium-dev libzstd-dev libcurl4-openssl-dev nftables iproute2 curl
       libbpf-dev bpftool libelf-dev zlib1g-dev libyara-dev libpcap-dev tshark tcpdump openssl
       clang-14 libclang-rt-14-dev llvm-14 clang-format-14
