@@ -21,6 +21,7 @@ static const struct vg_command commands[] = {
     {"intel",
      "threat intelligence: intel import|stats|list|search|match|expire|remove|policy|export|taxii",
      vg_cmd_intel},
+    {"vuln", "vulnerability scanning: vuln vercmp|outdated|scan|db|discover", vg_cmd_vuln},
     {"user", "manage API users: user add|passwd|del|list --data DIR", vg_cmd_user},
     {"token", "manage API tokens: token create|revoke|list --data DIR", vg_cmd_token},
     {"incident", "list, show and update incidents (via the server's API)", vg_cmd_incident},

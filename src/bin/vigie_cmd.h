@@ -31,6 +31,7 @@ int vg_cmd_version(int argc, char **argv);
 int vg_cmd_user(int argc, char **argv);
 int vg_cmd_token(int argc, char **argv);
 int vg_cmd_intel(int argc, char **argv);
+int vg_cmd_vuln(int argc, char **argv);
 /* REST clients (vigie_client.c) */
 int vg_cmd_incident(int argc, char **argv);
 int vg_cmd_alert(int argc, char **argv);
