@@ -14,9 +14,11 @@
 #include "intel/intel_db.h"
 #include "intel/intel_db_int.h"
 
+#include "fuzz_scratch.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static const char *dir;
 static volatile unsigned sum;
 
 static void touch(const char *p, size_t n)
@@ -58,27 +60,18 @@ static void read_source(const char *path)
     vgi_close(&f);
 }
 
-static void cleanup(void)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "%s/lock", dir);
-    unlink(p);
-    rmdir(dir);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char src[128], man[128], err[256];
     struct vg_intel_db *db = NULL;
     struct vg_intel_snap *s = NULL;
-    if (!dir[0]) {
-        snprintf(dir, sizeof(dir), "/tmp/vg-fuzz-intel-store-%d", (int)getpid());
-        if (vg_intel_db_open(dir, true, &db, err, sizeof(err)) != VG_OK) {
+    if (!dir) {
+        dir = fuzz_scratch("intel-store");
+        if (!dir || vg_intel_db_open(dir, true, &db, err, sizeof(err)) != VG_OK) {
             abort();
         }
         vg_intel_db_close(db);
         db = NULL;
-        atexit(cleanup);
     }
     if (size < 1) {
         return 0;
