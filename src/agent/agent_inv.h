@@ -54,6 +54,9 @@ int vg_agent_inv_dpkg_load(const char *path, struct vg_agent_pkgs *out, char *er
  * The rpm database through `rpm -qa --queryformat ...` (posix_spawn, fixed argv; no shell).
  * VG_ENOENT when no rpm program is installed; VG_EIO when it fails.
  */
+/* The same for the rpm database of a root filesystem (`rpm --root ROOT`; NULL: this host). */
+int vg_agent_inv_rpm_list_root(const char *root, struct vg_agent_pkgs *out, char *err,
+                               size_t errsz);
 int vg_agent_inv_rpm_list(struct vg_agent_pkgs *out, char *err, size_t errsz);
 /* Parse the output of the query above (exposed for tests). */
 int vg_agent_inv_rpm_parse(const char *text, size_t len, struct vg_agent_pkgs *out, char *err,

@@ -295,11 +295,19 @@ static int read_all(int fd, struct vg_sbuf *out)
     }
 }
 
-int vg_agent_inv_rpm_list(struct vg_agent_pkgs *out, char *err, size_t errsz)
+int vg_agent_inv_rpm_list_root(const char *root, struct vg_agent_pkgs *out, char *err, size_t errsz)
 {
     const char *rpm = rpm_program();
-    char *const argv[] = {(char *)"rpm", (char *)"-qa", (char *)"--queryformat",
-                          (char *)"%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n", NULL};
+    char *const plain[] = {(char *)"rpm", (char *)"-qa", (char *)"--queryformat",
+                           (char *)"%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n",
+                           NULL};
+    char *const rooted[] = {(char *)"rpm",
+                            (char *)"--root",
+                            (char *)root,
+                            (char *)"-qa",
+                            (char *)"--queryformat",
+                            (char *)"%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n",
+                            NULL};
     int pfd[2], status = 0, rc;
     pid_t pid;
     struct vg_sbuf text = VG_SBUF_INIT;
@@ -315,7 +323,7 @@ int vg_agent_inv_rpm_list(struct vg_agent_pkgs *out, char *err, size_t errsz)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    rc = posix_spawn(&pid, rpm, &fa, NULL, argv, environ);
+    rc = posix_spawn(&pid, rpm, &fa, NULL, root ? rooted : plain, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(pfd[1]);
     if (rc != 0) {
@@ -329,12 +337,17 @@ int vg_agent_inv_rpm_list(struct vg_agent_pkgs *out, char *err, size_t errsz)
     }
     if (rc == VG_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
         rc = VG_EIO;
-        snprintf(err, errsz, "rpm -qa: exit status %d",
-                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        snprintf(err, errsz, "rpm%s%s -qa: exit status %d", root ? " --root " : "",
+                 root ? root : "", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     } else if (rc == VG_OK) {
         rc = text.err ? text.err
                       : vg_agent_inv_rpm_parse(text.p ? text.p : "", text.len, out, err, errsz);
     }
     vg_sbuf_fini(&text);
     return rc;
+}
+
+int vg_agent_inv_rpm_list(struct vg_agent_pkgs *out, char *err, size_t errsz)
+{
+    return vg_agent_inv_rpm_list_root(NULL, out, err, errsz);
 }

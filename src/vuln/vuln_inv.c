@@ -29,10 +29,7 @@
 
 #include "agent/agent_inv.h"
 
-extern char **environ;
-
 #define INV_ARENA_BLOCK (64u << 10)
-#define RPM_OUT_MAX     (64u << 20)
 #define PATH_MAX_LEN    4096
 
 /* ---------------------------------------------------------------- diagnostics */
@@ -675,81 +672,10 @@ static int root_read(const char *root, const char *rel, char **text, size_t *len
     return rc == VG_OK ? vg_file_read(p, VG_VULN_INV_MAX_FILE, text, len) : rc;
 }
 
-static const char *rpm_program(void)
-{
-    static const char *const paths[] = {"/usr/bin/rpm", "/bin/rpm", "/usr/local/bin/rpm"};
-    for (size_t i = 0; i < VG_ARRAY_LEN(paths); i++) {
-        if (access(paths[i], X_OK) == 0) {
-            return paths[i];
-        }
-    }
-    return NULL;
-}
-
-static int fd_read_all(int fd, struct vg_sbuf *out)
-{
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return n == 0 ? (out->err ? out->err : VG_OK) : VG_EIO;
-        }
-        if (out->len + (size_t)n > RPM_OUT_MAX) {
-            return VG_ELIMIT;
-        }
-        vg_sbuf_add(out, buf, (size_t)n);
-    }
-}
-
-/* Run `rpm --root ROOT -qa --queryformat FMT` (fixed argv, no shell) into text. */
-static int rpm_run(const char *rpm, const char *root, struct vg_sbuf *text, char *err, size_t errsz)
-{
-    char *const argv[] = {(char *)"rpm",
-                          (char *)"--root",
-                          (char *)root,
-                          (char *)"-qa",
-                          (char *)"--queryformat",
-                          (char *)"%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\n",
-                          NULL};
-    int pfd[2], status = 0, rc;
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    if (pipe2(pfd, O_CLOEXEC) != 0) {
-        snprintf(err, errsz, "rpm: pipe: %s", strerror(errno));
-        return VG_EIO;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    rc = posix_spawn(&pid, rpm, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pfd[1]);
-    if (rc != 0) {
-        close(pfd[0]);
-        snprintf(err, errsz, "rpm: spawn %s: %s", rpm, strerror(rc));
-        return VG_EIO;
-    }
-    rc = fd_read_all(pfd[0], text);
-    close(pfd[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (rc == VG_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-        snprintf(err, errsz, "rpm --root %s -qa: exit status %d", root,
-                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        rc = VG_EIO;
-    }
-    return rc;
-}
-
 /* Packages of ROOT's rpm database, when it has one and rpm is installed (else VG_ENOENT). */
 static int root_rpm(const char *root, struct vg_vuln_inv *out, char *err, size_t errsz)
 {
     static const char *const dbs[] = {"/var/lib/rpm", "/usr/lib/sysimage/rpm"};
-    const char *rpm = rpm_program();
-    struct vg_sbuf text = VG_SBUF_INIT;
     struct vg_agent_pkgs l = {0};
     char p[PATH_MAX_LEN];
     struct stat st;
@@ -759,13 +685,10 @@ static int root_rpm(const char *root, struct vg_vuln_inv *out, char *err, size_t
         have |= root_path(p, sizeof(p), root, dbs[i]) == VG_OK && stat(p, &st) == 0 &&
                 S_ISDIR(st.st_mode);
     }
-    if (!have || !rpm) {
+    if (!have) {
         return VG_ENOENT;
     }
-    rc = rpm_run(rpm, root, &text, err, errsz);
-    if (rc == VG_OK) {
-        rc = vg_agent_inv_rpm_parse(text.p ? text.p : "", text.len, &l, err, errsz);
-    }
+    rc = vg_agent_inv_rpm_list_root(root, &l, err, errsz);
     for (size_t i = 0; rc == VG_OK && i < l.n; i++) {
         struct vg_vuln_pkg k = {.scheme = VG_VULN_RPM};
         struct vg_vuln_inv_rec rec = {.line = l.v[i].line};
@@ -776,7 +699,6 @@ static int root_rpm(const char *root, struct vg_vuln_inv *out, char *err, size_t
     }
     out->bad += l.bad;
     vg_agent_pkgs_fini(&l);
-    vg_sbuf_fini(&text);
     return rc;
 }
 
