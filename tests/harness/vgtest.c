@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <ftw.h>
+
 #ifndef VG_SOURCE_DIR
 #define VG_SOURCE_DIR "."
 #endif
@@ -26,6 +28,19 @@ void vgt_register(const char *name, vgt_fn fn)
         cases[ncases].fn = fn;
         ncases++;
     }
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+int vgt_rm_tree(const char *dir)
+{
+    return dir && *dir ? nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) : 0;
 }
 
 const char *vgt_source_dir(void)

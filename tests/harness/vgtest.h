@@ -23,6 +23,8 @@ extern int vgt_failed_checks;
 extern int vgt_skip;
 const char *vgt_shared(const char *rel); /* static buffer; NULL if ../shared is missing */
 const char *vgt_source_dir(void);
+/* Remove a test's scratch tree (files, directories, symlinks not followed); 0 or -1. */
+int vgt_rm_tree(const char *dir);
 
 #define VG_TEST(name)                                                                              \
     static void vgt_##name(void);                                                                  \

@@ -23,29 +23,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[4096];
-        struct stat st;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
-            continue;
-        }
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rm_tree(p);
-        } else {
-            unlink(p);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static void put_file(const char *dir, const char *name, const char *content)
 {
     char p[4096];
@@ -160,7 +137,7 @@ VG_TEST(baseline_then_check_counts_and_rehashes_only_changed)
     CHECK_EQ_INT(r.changed, 1);
     CHECK_EQ_INT(r.hashed, 1);
 
-    rm_tree(dir);
+    vgt_rm_tree(dir);
     unlink(db);
     snprintf(p, sizeof(p), "%s-wal", db);
     unlink(p);
@@ -204,7 +181,7 @@ VG_TEST(excludes_skip_names_and_whole_subtrees)
     put_file(dir, "z.txt", "zulu\n");
     CHECK_EQ_INT(vg_fim_check(&o, db, &r, err, sizeof(err)), VG_OK);
     CHECK_EQ_INT(r.added, 1);
-    rm_tree(dir);
+    vgt_rm_tree(dir);
     unlink(db);
     snprintf(p, sizeof(p), "%s-wal", db);
     unlink(p);
@@ -479,8 +456,8 @@ static void backend_roundtrip(const char *backend)
     snprintf(extra, sizeof(extra), "exclude: ['*.tmp']\n");
     int rc = start_on(dir, state, backend, extra, &l, &c, err, sizeof(err));
     if (rc == VG_EUNSUPPORTED) {
-        rm_tree(dir);
-        rm_tree(state);
+        vgt_rm_tree(dir);
+        vgt_rm_tree(state);
         fprintf(stderr, "  %s\n", err);
         VG_SKIP("backend not available here");
     }
@@ -554,8 +531,8 @@ static void backend_roundtrip(const char *backend)
 
     vg_agent_fim_collector.stop(c);
     evlog_fini(&l);
-    rm_tree(dir);
-    rm_tree(state);
+    vgt_rm_tree(dir);
+    vgt_rm_tree(state);
 }
 
 VG_TEST(fanotify_reports_changes_with_the_process)
@@ -597,8 +574,8 @@ VG_TEST(full_scan_finds_changes_made_while_stopped)
     CHECK_EQ_INT(l.n, 3);
     vg_agent_fim_collector.stop(c);
     evlog_fini(&l);
-    rm_tree(dir);
-    rm_tree(state);
+    vgt_rm_tree(dir);
+    vgt_rm_tree(state);
 }
 
 VG_TEST(bad_configuration_is_refused_with_the_key)
@@ -618,5 +595,5 @@ VG_TEST(bad_configuration_is_refused_with_the_key)
     CHECK(mkdtemp(state) != NULL);
     CHECK_EQ_INT(start_on(state, state, "bogus", NULL, &l, &c, err, sizeof(err)), VG_EUNSUPPORTED);
     CHECK(strstr(err, "bogus") != NULL);
-    rm_tree(state);
+    vgt_rm_tree(state);
 }

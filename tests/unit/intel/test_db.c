@@ -21,29 +21,6 @@
 static char root[256];
 static int ndb;
 
-static void rmrf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[1024];
-        struct stat st;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
-            continue;
-        }
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rmrf(p);
-        } else {
-            unlink(p);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static struct vg_intel_db *fresh_db(void)
 {
     char dir[512], err[256];
@@ -556,5 +533,5 @@ VG_TEST(db_corrupt_files)
 VG_TEST(db_cleanup)
 {
     vg_free(bundle);
-    rmrf(root);
+    vgt_rm_tree(root);
 }

@@ -21,29 +21,6 @@
 static char root[256];
 static int ndb;
 
-static void rmrf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[1024];
-        struct stat st;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
-            continue;
-        }
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rmrf(p);
-        } else {
-            unlink(p);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static const char *scratch(void)
 {
     if (!root[0]) {
@@ -585,6 +562,6 @@ VG_TEST(match_many_and_stop)
 VG_TEST(zz_cleanup)
 {
     if (root[0]) {
-        rmrf(root);
+        vgt_rm_tree(root);
     }
 }

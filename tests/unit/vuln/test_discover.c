@@ -32,29 +32,6 @@ static pid_t kids[16];
 static int nkids;
 static uid_t spawn_uid; /* when non-zero, children drop to this uid/gid before exec */
 
-static void rmrf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[512];
-        struct stat st;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
-            continue;
-        }
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rmrf(p);
-        } else {
-            unlink(p);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 static void kill_kids(void)
 {
     for (int i = 0; i < nkids; i++) {
@@ -68,7 +45,7 @@ static void cleanup(void)
 {
     kill_kids();
     if (tmpdir[0]) {
-        rmrf(tmpdir);
+        vgt_rm_tree(tmpdir);
         tmpdir[0] = '\0';
     }
 }
