@@ -9,6 +9,7 @@
 #include "vuln/vuln_discover.h"
 #include "vuln/vuln_inv.h"
 #include "vuln/vuln_report.h"
+#include "vuln/vuln_svcpkg.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -33,7 +34,8 @@ static void usage(FILE *f)
           "                            CISA KEV JSON (format detected)\n"
           "  db status [--db DIR]      sources, dates, counts\n"
           "  discover TARGETS [--ports SPEC] [--rate N] [--timeout MS] [--format table|jsonl]\n"
-          "                            TCP services, banners, products, versions\n"
+          "           [--db DIR]       TCP services, banners, products, versions; with --db,\n"
+          "                            banners naming a Debian build matched (low confidence)\n"
           "  --db DIR defaults to $VIGIE_VULN_DB or ./vigie-data/vuln.\n",
           f);
 }
@@ -112,6 +114,7 @@ static int cmd_vercmp(int argc, char **argv)
 struct vopts {
     const char *status, *packages, *root, *db, *format, *ecosystem, *vex, *ports;
     unsigned rate, timeout_ms;
+    bool db_given; /* --db on the command line (discover: match banners) */
 };
 
 static int parse(int argc, char **argv, struct vopts *o, const char *cmd)
@@ -159,6 +162,7 @@ static int parse(int argc, char **argv, struct vopts *o, const char *cmd)
             break;
         case O_DB:
             o->db = optarg;
+            o->db_given = true;
             break;
         case O_FORMAT:
             o->format = optarg;
@@ -269,6 +273,13 @@ out:
 static int add_finding(const struct vg_vuln_finding *f, void *arg)
 {
     return vg_vuln_report_add(arg, f) == VG_OK ? 0 : VG_ENOMEM;
+}
+
+static int add_low_confidence(const struct vg_vuln_finding *f, void *arg)
+{
+    struct vg_vuln_finding c = *f;
+    c.low_confidence = true;
+    return vg_vuln_report_add(arg, &c) == VG_OK ? 0 : VG_ENOMEM;
 }
 
 static int load_inventory(const struct vopts *o, struct vg_vuln_inv *inv, char *err, size_t errsz)
@@ -411,9 +422,37 @@ static int cmd_db(int argc, char **argv)
 
 /* ---------------------------------------------------------------- discover */
 
+/* Discovery output, and with --db the services whose banner names a Debian build. */
+struct disc {
+    bool jsonl;
+    struct vg_vuln_svcpkg *pkgs;
+    size_t n, cap;
+    bool collect;
+};
+
+static void collect_service(struct disc *d, const struct vg_vuln_service *s)
+{
+    struct vg_vuln_svcpkg sp;
+    if (!d->collect || vg_vuln_service_pkg(s, &sp) != VG_OK ||
+        vg_grow(&d->pkgs, &d->cap, d->n + 1, sizeof(*d->pkgs))) {
+        return;
+    }
+    d->pkgs[d->n] = sp;
+    /* the strings of pkg point into the element itself: re-point them after the copy */
+    d->pkgs[d->n].pkg = (struct vg_vuln_pkg){d->pkgs[d->n].ecosystem,
+                                             d->pkgs[d->n].name,
+                                             d->pkgs[d->n].name,
+                                             d->pkgs[d->n].version,
+                                             NULL,
+                                             VG_VULN_DPKG};
+    d->n++;
+}
+
 static int print_service(const struct vg_vuln_service *s, void *ud)
 {
-    bool jsonl = *(bool *)ud;
+    struct disc *d = ud;
+    bool jsonl = d->jsonl;
+    collect_service(d, s);
     if (!jsonl) {
         printf("%-39s %5u/%s %-8s %-12s %-14s %s\n", s->addr, s->port, s->proto, s->service,
                s->product, s->version, s->tls ? s->tls_subject : s->banner);
@@ -446,6 +485,39 @@ static int print_service(const struct vg_vuln_service *s, void *ud)
     return 0;
 }
 
+/* Match the services that name a Debian build; findings are low confidence (from a banner). */
+static int discover_findings(const struct vopts *o, struct disc *dc)
+{
+    struct vg_vuln_db *db = NULL;
+    struct vg_vuln_report *rep = NULL;
+    struct vg_vuln_report_meta meta = {VG_VERSION, "network services", "", NULL};
+    char err[512] = "";
+    int rc = VG_EXIT_OK;
+    if (vg_vuln_db_open(o->db, false, &db, err, sizeof(err)) != VG_OK ||
+        vg_vuln_report_create(&meta, &rep) != VG_OK) {
+        fprintf(stderr, "vigie vuln discover: %s\n", err);
+        vg_vuln_db_close(db);
+        return VG_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < dc->n; i++) {
+        if (vg_vuln_match(db, &dc->pkgs[i].pkg, 1, NULL, add_low_confidence, rep, err,
+                          sizeof(err)) != VG_OK) {
+            fprintf(stderr, "vigie vuln discover: %s\n", err);
+            rc = VG_EXIT_FAIL;
+        }
+    }
+    if (rc == VG_EXIT_OK) {
+        printf("\nFindings from banners (low confidence: the version a service announces):\n");
+        rc = vg_vuln_report_write(rep, dc->jsonl ? VG_VULN_REPORT_JSON : VG_VULN_REPORT_TABLE,
+                                  stdout) == VG_OK
+                 ? VG_EXIT_OK
+                 : VG_EXIT_FAIL;
+    }
+    vg_vuln_report_destroy(rep);
+    vg_vuln_db_close(db);
+    return rc;
+}
+
 static int cmd_discover(int argc, char **argv)
 {
     struct vopts o;
@@ -461,6 +533,7 @@ static int cmd_discover(int argc, char **argv)
         return VG_EXIT_USAGE;
     }
     jsonl = o.format && strcmp(o.format, "jsonl") == 0;
+    struct disc dc = {.jsonl = jsonl, .collect = o.db_given};
     struct vg_vuln_discover_opts d = {.targets = argv[optind],
                                       .ports = o.ports,
                                       .rate = o.rate,
@@ -470,18 +543,23 @@ static int cmd_discover(int argc, char **argv)
         printf("%-39s %9s %-8s %-12s %-14s %s\n", "ADDRESS", "PORT", "SERVICE", "PRODUCT",
                "VERSION", "BANNER / CERTIFICATE");
     }
-    rc = vg_vuln_discover(&d, print_service, &jsonl, err, sizeof(err));
+    rc = vg_vuln_discover(&d, print_service, &dc, err, sizeof(err));
     if (rc != VG_OK) {
         fprintf(stderr, "vigie vuln discover: %s\n", err);
+        vg_free(dc.pkgs);
         return VG_EXIT_FAIL;
     }
+    if (dc.collect) {
+        rc = discover_findings(&o, &dc);
+    }
+    vg_free(dc.pkgs);
     fprintf(stderr,
             "vigie vuln discover: %llu ports tried, %llu open, %llu closed, %llu filtered, "
             "%.2f s\n",
             (unsigned long long)st.attempted, (unsigned long long)st.open,
             (unsigned long long)st.closed, (unsigned long long)st.filtered,
             (double)st.elapsed_ns / 1e9);
-    return VG_EXIT_OK;
+    return rc;
 }
 
 int vg_cmd_vuln(int argc, char **argv)

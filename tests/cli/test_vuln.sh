@@ -82,6 +82,38 @@ fi
 "$VIGIE" vuln scan --db "$T/none-db" --status "$T/none" > /dev/null 2> "$T/e3"; rc=$?
 check "scan: missing inputs named, exit 1" "[ $rc -eq 1 ] && grep -q 'none' '$T/e3'"
 
+# discovery on loopback: a service whose banner names a Debian build, matched (low confidence)
+cat > "$T/ssh-tracker.json" <<'J'
+{"openssh": {
+  "CVE-2099-7000": {"description": "openssh: fixed by a DSA", "scope": "remote",
+    "releases": {"bookworm": {"status": "resolved", "repositories": {"bookworm": "1:9.2p1-2+deb12u3"},
+                              "fixed_version": "1:9.2p1-2+deb12u5", "urgency": "high"}}},
+  "CVE-2099-7001": {"description": "openssh: already fixed", "scope": "remote",
+    "releases": {"bookworm": {"status": "resolved", "repositories": {"bookworm": "1:9.2p1-2+deb12u3"},
+                              "fixed_version": "1:9.2p1-2+deb12u1", "urgency": "medium"}}}}}
+J
+"$VIGIE" vuln db import --db "$T/sshdb" "$T/ssh-tracker.json" > /dev/null 2>&1
+python3 - "$T/port" <<'P' &
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+s.settimeout(20)
+try:
+    for _ in range(4):
+        c, _a = s.accept(); c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"); c.close()
+except OSError:
+    pass
+P
+SPID=$!
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+PORT=$(cat "$T/port" 2>/dev/null)
+"$VIGIE" vuln discover 127.0.0.1 --ports "$PORT" --db "$T/sshdb" > "$T/disc" 2> "$T/disc.err"
+kill $SPID 2>/dev/null
+check "discover: OpenSSH banner identified" "grep -q 'openssh *9.2p1' '$T/disc'"
+check "discover --db: the banner's Debian build matched (fix 1:9.2p1-2+deb12u5)" \
+    "grep -q 'CVE-2099-7000.*1:9.2p1-2+deb12u5' '$T/disc' && ! grep -q 'CVE-2099-7001' '$T/disc'"
+
 "$VIGIE" vuln outdated --status "$T/none" --packages "$T/none2" > /dev/null 2> "$T/e2"; rc=$?
 check "outdated: missing file named, exit 1" "[ $rc -eq 1 ] && grep -q 'none' '$T/e2'"
 
