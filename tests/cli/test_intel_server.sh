@@ -39,8 +39,13 @@ until [ -s "$T/taxii.port" ]; do
     sleep 0.1
 done
 TPORT=$(head -1 "$T/taxii.port")
-HPORT=$((20000 + $$ % 20000))
-SPORT=$((HPORT + 1))
+# two free loopback ports, held together while the kernel picks them (not a guess from $$)
+set -- $(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+HPORT=$1
+SPORT=$2
 
 cat > "$T/vigie.yml" <<Y
 data_dir: $T/data
