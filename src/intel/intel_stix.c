@@ -44,7 +44,6 @@ struct stix_ctx {
     struct vg_json_parser *parser;
     struct vg_arena *arena;
     struct vg_sbuf tags;
-    struct vg_sbuf rel;
     /* marking definitions of this document: id → "tlp:amber" */
     char *mark_id[STIX_MAX_TLP];
     char *mark_tlp[STIX_MAX_TLP];
@@ -247,9 +246,8 @@ static void indicator_base(struct stix_ctx *c, const struct vg_json *obj, struct
     }
     r->tags = c->tags.p ? c->tags.p : "";
     r->tags_len = c->tags.len;
-    /* STIX 2.0 ATT&CK-style inline references are rare; relationships are resolved by the
-     * store. Kill chain phases are kept as tags. */
-    vg_sbuf_reset(&c->rel);
+    /* related objects come from relationships, which the store resolves when describing a hit
+     * (a relationship may come after the indicator in the bundle) */
     r->related = "";
 }
 
@@ -515,7 +513,6 @@ out:
         vg_free(c.mark_tlp[k]);
     }
     vg_sbuf_fini(&c.tags);
-    vg_sbuf_fini(&c.rel);
     vg_arena_destroy(c.arena);
     vg_json_parser_destroy(c.parser);
     return rc;
