@@ -881,25 +881,32 @@ static int sink_indicator(void *u, const struct vg_intel_rec *in)
     return put_rec(t, &r);
 }
 
-static void count_objtype(struct vg_intel_txn *t, const char *type, size_t n, bool active)
+/* Add count/active to the entry for type in types[0..*n) (a new entry if there is room). */
+static void objtype_add(struct objtype *types, unsigned *n, const char *type, size_t len,
+                        uint64_t count, uint64_t active)
 {
     unsigned i;
-    n = n >= sizeof(t->types[0].name) ? sizeof(t->types[0].name) - 1 : n;
-    for (i = 0; i < t->ntypes; i++) {
-        if (strlen(t->types[i].name) == n && memcmp(t->types[i].name, type, n) == 0) {
+    len = len >= sizeof(types[0].name) ? sizeof(types[0].name) - 1 : len;
+    for (i = 0; i < *n; i++) {
+        if (strlen(types[i].name) == len && memcmp(types[i].name, type, len) == 0) {
             break;
         }
     }
-    if (i == t->ntypes) {
-        if (t->ntypes == MAX_OBJTYPES) {
+    if (i == *n) {
+        if (*n == MAX_OBJTYPES) {
             return;
         }
-        memcpy(t->types[i].name, type, n);
-        t->types[i].name[n] = 0;
-        t->ntypes++;
+        memcpy(types[i].name, type, len);
+        types[i].name[len] = 0;
+        (*n)++;
     }
-    t->types[i].count++;
-    t->types[i].active += active;
+    types[i].count += count;
+    types[i].active += active;
+}
+
+static void count_objtype(struct vg_intel_txn *t, const char *type, size_t n, bool active)
+{
+    objtype_add(t->types, &t->ntypes, type, n, 1, active);
 }
 
 static int sink_object(void *u, const struct vg_intel_obj *in)
@@ -1912,22 +1919,7 @@ static void acc_objtypes(struct stat_acc *a, const char *json)
         doc->type == VG_JSON_OBJECT) {
         for (uint32_t i = 0; i < doc->n; i++) {
             const struct vg_json *k = &doc->u.items[2 * i], *v = &doc->u.items[2 * i + 1];
-            unsigned j;
-            for (j = 0; j < a->ntypes; j++) {
-                if (vg_str_eq(a->types[j].name, strlen(a->types[j].name), k->s, k->n)) {
-                    break;
-                }
-            }
-            if (j == a->ntypes) {
-                if (j == MAX_OBJTYPES || k->n >= sizeof(a->types[j].name)) {
-                    continue;
-                }
-                memcpy(a->types[j].name, k->s, k->n);
-                a->types[j].name[k->n] = 0;
-                a->ntypes++;
-            }
-            a->types[j].count += jnum(v, "count");
-            a->types[j].active += jnum(v, "active");
+            objtype_add(a->types, &a->ntypes, k->s, k->n, jnum(v, "count"), jnum(v, "active"));
         }
     }
     vg_arena_destroy(ar);
