@@ -587,8 +587,7 @@ static size_t ver_prefix(const char *v, int parts)
     return i;
 }
 
-/* OSV ecosystem for an os-release ID/VERSION_ID pair. */
-static void osr_ecosystem(const char *id, const char *ver, char *dst, size_t dsz)
+void vg_vuln_os_ecosystem(const char *id, const char *ver, char *dst, size_t dsz)
 {
     static const struct {
         const char *id, *eco;
@@ -639,7 +638,7 @@ int vg_vuln_inv_osrelease_parse(const char *text, size_t len, struct vg_vuln_inv
     if (!out->os_id[0]) {
         return VG_ENOENT;
     }
-    osr_ecosystem(out->os_id, out->os_version, eco, sizeof(eco));
+    vg_vuln_os_ecosystem(out->os_id, out->os_version, eco, sizeof(eco));
     return vg_vuln_inv_set_ecosystem(out, eco);
 }
 

@@ -79,6 +79,12 @@ int vg_vuln_inv_from_apk(const char *text, size_t len, const char *path, struct 
  */
 int vg_vuln_inv_from_root(const char *root, struct vg_vuln_inv *out, char *err, size_t errsz);
 /*
+ * The OSV ecosystem of an os-release ID and VERSION_ID: ("debian", "12.4") → "Debian:12",
+ * ("ubuntu", "22.04") → "Ubuntu:22.04", ("alpine", "3.19.1") → "Alpine:v3.19", ("rhel",
+ * "9.3") → "Red Hat:9"; an unknown ID is kept as is; an empty version gives the name alone.
+ */
+void vg_vuln_os_ecosystem(const char *id, const char *version, char *dst, size_t dsz);
+/*
  * Parse os-release text (KEY=value, values optionally quoted) into out->os_id/os_version and
  * set out->ecosystem from them. Returns VG_OK, VG_ENOENT (no ID), VG_ENOMEM.
  */

@@ -370,27 +370,57 @@ static void num(struct vg_sbuf *b, const char *k, double v)
 }
 
 /* Why the finding matched, in one sentence. */
-static void why(struct vg_sbuf *b, const struct vg_vuln_report *r, const struct rfind *f)
+static void why(struct vg_sbuf *b, const struct vg_vuln_finding *f, const struct vg_vuln_pkg *p)
 {
-    const struct vg_vuln_pkg *p = &r->pkgs[f->pkg].p;
     vg_sbuf_printf(b, "%s %s", p->name, p->version);
     if (p->source && strcmp(p->source, p->name) != 0) {
         vg_sbuf_printf(b, " (source %s)", p->source);
     }
-    vg_sbuf_printf(b, " is affected by %s", f->f.id);
-    if (f->f.range) {
-        vg_sbuf_printf(b, ": affected range %s", f->f.range);
+    vg_sbuf_printf(b, " is affected by %s", f->id);
+    if (f->range) {
+        vg_sbuf_printf(b, ": affected range %s", f->range);
     }
-    if (f->f.fixed) {
-        vg_sbuf_printf(b, "; fixed in %s", f->f.fixed);
+    if (f->fixed) {
+        vg_sbuf_printf(b, "; fixed in %s", f->fixed);
     } else {
         vg_sbuf_printf(b, "; no fix released for %s",
                        p->ecosystem && *p->ecosystem ? p->ecosystem : "this release");
     }
-    if (f->f.status && *f->f.status) {
-        vg_sbuf_printf(b, " (status %s)", f->f.status);
+    if (f->status && *f->status) {
+        vg_sbuf_printf(b, " (status %s)", f->status);
     }
-    vg_sbuf_printf(b, " [source %s]", f->f.source ? f->f.source : "?");
+    vg_sbuf_printf(b, " [source %s]", f->source ? f->source : "?");
+}
+
+void vg_vuln_finding_json(const struct vg_vuln_finding *f, const struct vg_vuln_pkg *p,
+                          struct vg_sbuf *b)
+{
+    struct vg_sbuf w = VG_SBUF_INIT;
+    bool first = true;
+    vg_sbuf_addc(b, '{');
+    kv(b, &first, "id", f->id);
+    kv(b, &first, "aliases", f->aliases);
+    kv(b, &first, "package", p->name);
+    kv(b, &first, "source_package", p->source);
+    kv(b, &first, "installed", p->version);
+    kv(b, &first, "arch", p->arch);
+    kv(b, &first, "ecosystem", p->ecosystem);
+    kv(b, &first, "fixed", f->fixed);
+    kv(b, &first, "affected_range", f->range);
+    kv(b, &first, "status", f->status);
+    kv(b, &first, "severity", vg_vuln_severity_name(f->severity));
+    kv(b, &first, "severity_source", f->severity_source);
+    num(b, "cvss", f->cvss);
+    num(b, "epss", f->epss);
+    num(b, "epss_percentile", f->epss_percentile);
+    vg_sbuf_printf(b, ",\"kev\":%s,\"low_confidence\":%s", f->kev ? "true" : "false",
+                   f->low_confidence ? "true" : "false");
+    kv(b, &first, "summary", f->summary);
+    kv(b, &first, "advisory_source", f->source);
+    why(&w, f, p);
+    kv(b, &first, "why", w.p);
+    vg_sbuf_fini(&w);
+    vg_sbuf_addc(b, '}');
 }
 
 static void write_json(struct vg_vuln_report *r, struct vg_sbuf *b)
@@ -404,36 +434,11 @@ static void write_json(struct vg_vuln_report *r, struct vg_sbuf *b)
     vg_sbuf_printf(b, ",\"packages\":%zu,\"findings\":[", r->npkgs);
     for (size_t i = 0, k = 0; i < r->nfinds; i++) {
         const struct rfind *f = &r->finds[i];
-        const struct vg_vuln_pkg *p = &r->pkgs[f->pkg].p;
-        struct vg_sbuf w = VG_SBUF_INIT;
-        bool first = true;
         if (f->suppressed) {
             continue;
         }
-        vg_sbuf_adds(b, k++ ? ",{" : "{");
-        kv(b, &first, "id", f->f.id);
-        kv(b, &first, "aliases", f->f.aliases);
-        kv(b, &first, "package", p->name);
-        kv(b, &first, "source_package", p->source);
-        kv(b, &first, "installed", p->version);
-        kv(b, &first, "arch", p->arch);
-        kv(b, &first, "ecosystem", p->ecosystem);
-        kv(b, &first, "fixed", f->f.fixed);
-        kv(b, &first, "affected_range", f->f.range);
-        kv(b, &first, "status", f->f.status);
-        kv(b, &first, "severity", vg_vuln_severity_name(f->f.severity));
-        kv(b, &first, "severity_source", f->f.severity_source);
-        num(b, "cvss", f->f.cvss);
-        num(b, "epss", f->f.epss);
-        num(b, "epss_percentile", f->f.epss_percentile);
-        vg_sbuf_printf(b, ",\"kev\":%s,\"low_confidence\":%s", f->f.kev ? "true" : "false",
-                       f->f.low_confidence ? "true" : "false");
-        kv(b, &first, "summary", f->f.summary);
-        kv(b, &first, "advisory_source", f->f.source);
-        why(&w, r, f);
-        kv(b, &first, "why", w.p);
-        vg_sbuf_fini(&w);
-        vg_sbuf_addc(b, '}');
+        vg_sbuf_adds(b, k++ ? "," : "");
+        vg_vuln_finding_json(&f->f, &r->pkgs[f->pkg].p, b);
     }
     vg_sbuf_adds(b, "],\"suppressed\":[");
     for (size_t i = 0, k = 0; i < r->nfinds; i++) {
@@ -502,7 +507,7 @@ static void write_sarif(struct vg_vuln_report *r, struct vg_sbuf *b)
         if (f->suppressed) {
             continue;
         }
-        why(&w, r, f);
+        why(&w, &f->f, &r->pkgs[f->pkg].p);
         vg_sbuf_adds(b, k++ ? ",{\"ruleId\":" : "{\"ruleId\":");
         js(b, f->f.id);
         vg_sbuf_printf(b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", rule_of[i],

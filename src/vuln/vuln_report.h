@@ -48,6 +48,14 @@ int vg_vuln_report_add(struct vg_vuln_report *r, const struct vg_vuln_finding *f
 int vg_vuln_report_vex(struct vg_vuln_report *r, const char *path, char *err, size_t errsz);
 /* Counts after VEX: findings shown, suppressed. */
 void vg_vuln_report_counts(const struct vg_vuln_report *r, size_t *shown, size_t *suppressed);
+/*
+ * One finding as the JSON object of the report's "findings" array (id, aliases, package,
+ * source_package, installed, arch, ecosystem, fixed, affected_range, status, severity,
+ * severity_source, cvss, epss, epss_percentile, kev, low_confidence, summary,
+ * advisory_source, why), appended to b. p is the finding's package.
+ */
+void vg_vuln_finding_json(const struct vg_vuln_finding *f, const struct vg_vuln_pkg *p,
+                          struct vg_sbuf *b);
 /* Write the report. Returns 0 or VG_EIO. */
 int vg_vuln_report_write(struct vg_vuln_report *r, enum vg_vuln_report_fmt fmt, FILE *out);
 
