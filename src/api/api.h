@@ -196,6 +196,14 @@ void vg_api_metrics_family(struct vg_api_metrics *w, const char *name, const cha
                            const char *help);
 void vg_api_metrics_value(struct vg_api_metrics *w, const char *name, const char *const *labels,
                           double value);
+/* Unlabelled counters kept as atomic_uint_fast64_t members of one struct: each entry names
+   the counter, its help and the member's offset in base. */
+struct vg_api_counter {
+    const char *name, *help;
+    size_t off;
+};
+void vg_api_metrics_counters(struct vg_api_metrics *w, const struct vg_api_counter *c, size_t n,
+                             const void *base);
 
 /* ---------------------------------------------------------------- ingest endpoints */
 

@@ -10,6 +10,7 @@
 #include "api/api_int.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 struct vg_api_metrics {
@@ -211,4 +212,15 @@ int vg_api_metrics_init(struct vg_api *api)
         rc = vg_api_metrics_add(api, http_metrics, api);
     }
     return rc;
+}
+
+void vg_api_metrics_counters(struct vg_api_metrics *w, const struct vg_api_counter *c, size_t n,
+                             const void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        const atomic_uint_fast64_t *v =
+            (const atomic_uint_fast64_t *)(const void *)((const char *)base + c[i].off);
+        vg_api_metrics_family(w, c[i].name, "counter", c[i].help);
+        vg_api_metrics_value(w, c[i].name, NULL, (double)atomic_load(v));
+    }
 }

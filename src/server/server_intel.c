@@ -990,10 +990,7 @@ static int h_expire(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
 static void metrics(void *ctx, struct vg_api_metrics *w)
 {
     struct vg_server_intel *si = ctx;
-    static const struct {
-        const char *name, *help;
-        size_t off;
-    } c[] = {
+    static const struct vg_api_counter c[] = {
         {"vigie_intel_hits_total", "indicator hits that raised an alert",
          offsetof(struct vg_server_intel, hits)},
         {"vigie_intel_below_confidence_total", "indicator hits under intel.min_confidence",
@@ -1007,11 +1004,7 @@ static void metrics(void *ctx, struct vg_api_metrics *w)
         {"vigie_intel_taxii_failures_total", "scheduled TAXII pulls that failed",
          offsetof(struct vg_server_intel, taxii_failures)},
     };
-    for (size_t i = 0; i < VG_ARRAY_LEN(c); i++) {
-        vg_api_metrics_family(w, c[i].name, "counter", c[i].help);
-        vg_api_metrics_value(w, c[i].name, NULL,
-                             (double)atomic_load((atomic_uint_fast64_t *)((char *)si + c[i].off)));
-    }
+    vg_api_metrics_counters(w, c, VG_ARRAY_LEN(c), si);
     struct vg_intel_snap *s = vg_server_intel_acquire(si);
     vg_api_metrics_family(w, "vigie_intel_indicators", "gauge", "indicators in the snapshot");
     vg_api_metrics_value(w, "vigie_intel_indicators", NULL, s ? (double)vg_intel_snap_count(s) : 0);
