@@ -10,6 +10,7 @@
 #include "ingest/ingest.h"
 #include "intel/intel_db.h"
 #include "server/server.h"
+#include "vuln/vuln_db.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -228,6 +229,35 @@ static void seed_demo_intel(const struct vg_server_conf *c)
     vg_intel_db_close(db);
 }
 
+/*
+ * The bundled example advisories (examples/vuln: a Debian Security Tracker and a KEV file in
+ * the real layouts, with demo ids) imported into the server's advisory database, so the
+ * demo bastion's package inventory (examples/logs/bastion-inventory.json) shows findings.
+ */
+static void seed_demo_vuln(const struct vg_server_conf *c)
+{
+    static const char *const files[] = {"demo-tracker.json", "demo-kev.json"};
+    char dir[4096], path[2048], err[512] = "";
+    struct vg_vuln_db *db = NULL;
+    if (!c->vuln_enabled) {
+        return;
+    }
+    if (c->vuln_db && *c->vuln_db) {
+        snprintf(dir, sizeof(dir), "%s", c->vuln_db);
+    } else {
+        snprintf(dir, sizeof(dir), "%s/vuln", c->data_dir);
+    }
+    int rc = vg_vuln_db_open(dir, true, &db, err, sizeof(err));
+    for (size_t i = 0; rc == VG_OK && i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/examples/vuln/%s", VG_SOURCE_DIR, files[i]);
+        rc = vg_vuln_db_import(db, path, NULL, err, sizeof(err));
+    }
+    if (rc != VG_OK) {
+        fprintf(stderr, "vigie server: --demo: advisories: %s\n", err);
+    }
+    vg_vuln_db_close(db);
+}
+
 static int print_alert(void *ctx, const struct vg_store_alert *a)
 {
     int *n = ctx;
@@ -385,6 +415,7 @@ static int serve(const struct server_args *a, struct vg_server_conf *c)
     if (a->demo && seed_demo(s) == VG_OK) {
         show_alerts(s);
         vg_server_soc_summary(s, stdout);
+        vg_server_vuln_summary(s, stdout);
         fflush(stdout);
     }
     int rc = run_loop(s, &set);
@@ -413,6 +444,7 @@ int vg_cmd_server(int argc, char **argv)
     }
     if (a.demo && !a.check) {
         seed_demo_intel(&c);
+        seed_demo_vuln(&c);
     }
     rc = serve(&a, &c);
     vg_server_conf_fini(&c);

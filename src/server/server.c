@@ -12,6 +12,8 @@
  *   DIR/runs.db    playbook runs (src/respond)
  *   DIR/audit.db   the hash-chained audit log (src/audit)
  *   DIR/intel/     the threat intelligence store (src/intel; intel.db moves it)
+ *   DIR/vuln/      the advisory database (vuln.db moves it) and hosts.db, the fleet's
+ *                  package inventories and findings (server_vuln.c)
  *
  * Input ids (recorded with every journal record, they select the decoder hint):
  *   0 the HTTP ingest API, then one per syslog listener, then one per file pattern.
@@ -216,6 +218,7 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
     }
     rc = rc == VG_OK ? plan_inputs(s) : rc;
     rc = rc == VG_OK ? vg_server_intel_create(c, &s->intel, err, errsz) : rc;
+    rc = rc == VG_OK ? vg_server_vuln_create(c, &s->vuln, err, errsz) : rc;
     if (rc == VG_OK) {
         struct vg_pipeline_opts po = {
             .workers = (int)c->workers,
@@ -227,6 +230,7 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
             .after_alerts = vg_server_soc_notify,
             .ctx = s,
             .intel = s->intel,
+            .vuln = s->vuln,
         };
         rc = vg_pipeline_create(s->j, s->st, s->eng, &po, &s->pipe, err, errsz);
     }
@@ -325,6 +329,10 @@ int vg_server_start(struct vg_server *s, char *err, size_t errsz)
         snprintf(err, errsz, "cannot start the threat intelligence reload thread");
         return rc;
     }
+    if ((rc = vg_server_vuln_start(s->vuln)) != VG_OK) {
+        snprintf(err, errsz, "cannot start the vulnerability scan thread");
+        return rc;
+    }
     if ((rc = vg_pipeline_start(s->pipe)) != VG_OK) {
         snprintf(err, errsz, "cannot start the pipeline threads");
         return rc;
@@ -388,6 +396,7 @@ void vg_server_stop(struct vg_server *s, int drain_ms)
     }
     vg_server_soc_stop(s);
     vg_server_intel_stop(s->intel);
+    vg_server_vuln_stop(s->vuln);
     pthread_mutex_lock(&s->maint_mu);
     s->stopping = true;
     pthread_cond_broadcast(&s->maint_cond);
@@ -410,6 +419,7 @@ void vg_server_destroy(struct vg_server *s)
     vg_pipeline_destroy(s->pipe);
     vg_server_soc_destroy(s);
     vg_server_intel_destroy(s->intel);
+    vg_server_vuln_destroy(s->vuln);
     vg_detect_engine_destroy(s->eng);
     vg_store_close(s->st);
     vg_journal_close(s->j);

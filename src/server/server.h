@@ -78,7 +78,11 @@ struct vg_server_conf {
     char *intel_taxii_password_file; /* secrets are read from files, never from the config */
     char *intel_taxii_token_file;
     char *intel_taxii_ca;
-    bool bench_no_store; /* not a configuration key: bench_server's --no-store */
+    /* vulnerabilities of the agents' hosts (server_vuln.c, docs/vuln.md "In the server") */
+    bool vuln_enabled;
+    char *vuln_db;          /* the advisory database directory ("": DATA/vuln) */
+    int64_t vuln_recheck_s; /* seconds between checks for a changed advisory database */
+    bool bench_no_store;    /* not a configuration key: bench_server's --no-store */
 };
 
 /* The key table (for `vigie config schema` and docs). */
@@ -129,6 +133,9 @@ void vg_server_get_stats(struct vg_server *s, struct vg_server_stats *out);
 /* Print the open incidents and the latest playbook runs (the demo's summary), after waiting
    up to 10 s each for triage and the playbooks to catch up. */
 void vg_server_soc_summary(struct vg_server *s, FILE *out);
+/* Print the hosts most exposed to known vulnerabilities and their most urgent findings (the
+   demo's summary), after waiting up to 10 s for matching to catch up. */
+void vg_server_vuln_summary(struct vg_server *s, FILE *out);
 
 /* The agents' listener port (0: fleet disabled). */
 int vg_server_fleet_port(const struct vg_server *s);

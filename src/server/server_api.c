@@ -482,5 +482,6 @@ int vg_server_api_register(struct vg_server *s, struct vg_api *api)
     rc = rc == VG_OK ? vg_api_route(api, "GET", "/api/v1/stats", VG_API_ROLE_READ, h_stats, s) : rc;
     rc = rc == VG_OK ? vg_api_metrics_add(api, metrics, s) : rc;
     rc = rc == VG_OK ? vg_server_intel_api_register(s->intel, api) : rc;
+    rc = rc == VG_OK ? vg_server_vuln_api_register(s->vuln, api) : rc;
     return rc == VG_OK ? vg_api_health_add(api, "pipeline", health, s) : rc;
 }

@@ -122,6 +122,13 @@ static const struct vg_conf_field table[] = {
      NULL, "file holding a TAXII bearer token (first line), instead of basic auth"},
     {"intel.taxii_ca", VG_CONF_STR, F(intel_taxii_ca), "", 0, -1, false, false, NULL,
      "CA bundle for https TAXII servers (empty: the system's)"},
+    {"vuln.enabled", VG_CONF_BOOL, F(vuln_enabled), "true", 0, -1, false, false, NULL,
+     "keep the agents' package inventories, match them against the advisory database and "
+     "serve /api/v1/vulns"},
+    {"vuln.db", VG_CONF_STR, F(vuln_db), "", 0, -1, false, false, NULL,
+     "advisory database directory (`vigie vuln db import --db DIR`; empty: <data_dir>/vuln)"},
+    {"vuln.recheck", VG_CONF_INT, F(vuln_recheck_s), "60", 1, 86400, false, false, NULL,
+     "seconds between checks for new advisory data (every host is then matched again)"},
 };
 
 /*

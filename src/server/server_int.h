@@ -22,6 +22,39 @@
 int vg_server_rules_build(const struct vg_server_conf *c, struct vg_ruleset **out, uint32_t *bad,
                           char *err, size_t errsz);
 
+/* ---------------------------------------------------------------- vulnerabilities */
+
+struct vg_api;
+struct vg_audit;
+
+/*
+ * The fleet's package inventories and their findings (server_vuln.c, docs/vuln.md "In the
+ * server"): the pipeline writer hands over inventory events in journal order; a scan thread
+ * matches changed hosts against the advisory database; /api/v1/vulns serves the findings.
+ */
+struct vg_server_vuln;
+
+/* Open DATA/vuln/hosts.db and the advisory database (vuln.db); NULL in *out when
+   vuln.enabled is false. */
+int vg_server_vuln_create(const struct vg_server_conf *c, struct vg_server_vuln **out, char *err,
+                          size_t errsz);
+int vg_server_vuln_start(struct vg_server_vuln *sv); /* the scan thread; NULL: no-op */
+void vg_server_vuln_stop(struct vg_server_vuln *sv);
+void vg_server_vuln_destroy(struct vg_server_vuln *sv); /* NULL is a no-op */
+void vg_server_vuln_set_audit(struct vg_server_vuln *sv, struct vg_audit *a);
+/* Whether ev is an inventory event (event.dataset "inventory"); cheap, thread-safe. */
+bool vg_server_vuln_wants(const struct vg_server_vuln *sv, const struct vg_event *ev);
+/*
+ * Record an inventory event of a host (the pipeline writer, in journal order; idempotent, so
+ * a replay after a crash changes nothing). tenant/agent come from the record's journal meta
+ * (may be NULL). Returns VG_OK, VG_EINVAL (no host, malformed), VG_EIO.
+ */
+int vg_server_vuln_observe(struct vg_server_vuln *sv, const char *tenant, size_t tlen,
+                           const char *agent, size_t alen, const struct vg_event *ev);
+/* Wait until no host waits to be matched (tests): VG_OK or VG_AGAIN at timeout. */
+int vg_server_vuln_wait_idle(struct vg_server_vuln *sv, int timeout_ms);
+int vg_server_vuln_api_register(struct vg_server_vuln *sv, struct vg_api *api);
+
 /* ---------------------------------------------------------------- threat intelligence */
 
 /*
@@ -100,6 +133,7 @@ struct vg_pipeline_opts {
     void (*after_alerts)(void *ctx);
     void *ctx;
     struct vg_server_intel *intel; /* indicator matching (NULL: none); borrowed */
+    struct vg_server_vuln *vuln;   /* package inventories (NULL: none); borrowed */
 };
 
 struct vg_pipeline_stats {
@@ -164,6 +198,7 @@ struct vg_server {
     bool stopping;
     struct vg_server_soc *soc;     /* triage, cases, playbooks, audit (server_soc.c) */
     struct vg_server_intel *intel; /* threat intelligence (server_intel.c); NULL: disabled */
+    struct vg_server_vuln *vuln;   /* fleet vulnerabilities (server_vuln.c); NULL: disabled */
 };
 
 /* ---------------------------------------------------------------- triage, cases, playbooks */

@@ -78,6 +78,8 @@ struct batch {
     size_t nm, capm;
     struct bintel *ih; /* threat intelligence hits (server_intel.c) */
     size_t nih, capih;
+    uint32_t *inv; /* inventory events, for the vulnerability module (server_vuln.c) */
+    size_t ninv, capinv;
     struct vg_sbuf idata;
     struct vg_ruleset *rs;
     uint64_t unparsed;
@@ -159,6 +161,7 @@ static void batch_clear(struct batch *b)
     b->nev = 0;
     b->nm = 0;
     b->nih = 0;
+    b->ninv = 0;
     b->idata.len = 0;
     b->unparsed = 0;
     b->rc = VG_OK;
@@ -178,6 +181,7 @@ static void batch_fini(struct batch *b)
     vg_free(b->ev_rec);
     vg_free(b->m);
     vg_free(b->ih);
+    vg_free(b->inv);
     vg_sbuf_fini(&b->idata);
 }
 
@@ -502,7 +506,7 @@ static int on_intel(void *ud, const struct vg_server_intel_alert *a)
     return VG_OK;
 }
 
-/* Per event: time, detection, threat intelligence. */
+/* Per event: time, detection, threat intelligence, inventories. */
 static int finish_event(struct worker *w, struct batch *b, struct vg_event *ev, uint32_t rec,
                         const struct vg_ruleset *rs)
 {
@@ -515,6 +519,12 @@ static int finish_event(struct worker *w, struct batch *b, struct vg_event *ev, 
     }
     if (rc == VG_OK && w->snap) {
         rc = vg_server_intel_match(w->p->o.intel, w->snap, ev, on_intel, b);
+    }
+    if (rc == VG_OK && vg_server_vuln_wants(w->p->o.vuln, ev)) {
+        rc = vg_grow(&b->inv, &b->capinv, b->ninv + 1, sizeof(*b->inv));
+        if (rc == VG_OK) {
+            b->inv[b->ninv++] = (uint32_t)b->nev - 1;
+        }
     }
     return rc;
 }
@@ -1074,6 +1084,23 @@ static int store_events(struct vg_pipeline *p, struct batch *b, uint64_t last,
     }
 }
 
+/*
+ * Package inventories go to the vulnerability module in journal order, after the batch is
+ * stored and before the journal is released: a crash replays them (recording is
+ * idempotent). A failure is logged and counted there; the next inventory repairs the host.
+ */
+static void record_inventories(struct vg_pipeline *p, const struct batch *b)
+{
+    for (size_t i = 0; i < b->ninv; i++) {
+        uint32_t e = b->inv[i];
+        const struct rref *r = &b->recs[b->ev_rec[e]];
+        size_t tl = 0, al = 0;
+        const char *t = rec_meta(b, r, "tenant", &tl);
+        const char *a = rec_meta(b, r, "agent", &al);
+        vg_server_vuln_observe(p->o.vuln, t, tl, a, al, b->pool[e]);
+    }
+}
+
 static int write_batch(struct vg_pipeline *p, struct batch *b)
 {
     if (b->rc != VG_OK) {
@@ -1105,6 +1132,7 @@ static int write_batch(struct vg_pipeline *p, struct batch *b)
     if (rc != VG_OK) {
         return rc;
     }
+    record_inventories(p, b);
     if (!p->o.before_release || p->o.before_release(p->o.ctx, last) == VG_OK) {
         vg_journal_release(p->j, last);
     }

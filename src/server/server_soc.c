@@ -186,6 +186,7 @@ int vg_server_soc_create(struct vg_server *s, char *err, size_t errsz)
     rc = rc == VG_OK ? vg_audit_open(path, &soc->audit, e, sizeof(e)) : rc;
     if (rc == VG_OK) {
         vg_server_intel_set_audit(s->intel, soc->audit);
+        vg_server_vuln_set_audit(s->vuln, soc->audit);
     }
     if (rc == VG_OK && (rc = open_db(c->data_dir, "cases.db", path, sizeof(path))) == VG_OK) {
         rc = vg_case_db_open(path, s->st, soc->audit, &soc->cases, e, sizeof(e));

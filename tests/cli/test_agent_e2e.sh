@@ -7,7 +7,10 @@
 #      store, with a Sigma rule firing on one of them;
 #   2. the server is stopped while the agent keeps producing events, then started again:
 #      every event arrives exactly once, in order;
-#   3. an agent command through the API (signed by the server) runs on the agent.
+#   3. an agent command through the API (signed by the server) runs on the agent;
+#   4. the agent's package inventory reaches the server, which matches it against the
+#      advisory database (the tracker fixture) and lists the host and its findings under
+#      /api/v1/vulns (issue 8).
 set -u
 VIGIE=${1:?usage: test_agent_e2e.sh path/to/vigie}
 VIGIE=$(cd "$(dirname "$VIGIE")" && pwd)/$(basename "$VIGIE")
@@ -55,7 +58,9 @@ collectors:
   process: {}
   fim: {paths: [$T/watched], scan_interval: 1h}
   network: {interval_ms: 500}
+  inventory: {}
 EOF
+"$VIGIE" vuln db import --db "$T/data/vuln" tests/unit/vuln/data/db/tracker.json >"$T/vdb.log" 2>&1
 TOKEN=$("$VIGIE" token create --data "$T/data" e2e --role admin 2>/dev/null)
 start_server() {
     "$VIGIE" server -c "$T/vigie.yml" >>"$T/server.log" 2>&1 &
@@ -169,6 +174,22 @@ while ! api "http://127.0.0.1:$HTTP/api/v1/agents/$AID/commands" | grep -q '"ok"
 done
 check "a signed command ran on the agent and its result came back" \
     "api http://127.0.0.1:$HTTP/api/v1/agents/$AID/commands | grep -q '\"ok\"'"
+
+# ------------------------------------------------------------------ 4. packages → findings
+NPKG=$(dpkg-query -W -f '${db:Status-Abbrev}\n' 2>/dev/null | grep -c '^.i')
+i=0
+until api "http://127.0.0.1:$HTTP/api/v1/vulns/hosts/$AID" 2>/dev/null | grep -q '"pending":false'; do
+    i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.1
+done
+api "http://127.0.0.1:$HTTP/api/v1/vulns/hosts/$AID" >"$T/vhost.json"
+check "the agent's host is known to /api/v1/vulns with its OS" \
+    "grep -q '\"name\":\"' \"$T/vhost.json\" && grep -q '\"ecosystem\":\"Debian:12\"' \"$T/vhost.json\""
+check "with every installed package of this machine ($NPKG)" \
+    "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d[\"host\"][\"packages\"]==int(sys.argv[2]) else 1)' \"$T/vhost.json\" $NPKG"
+if dpkg-query -W libssl3 >/dev/null 2>&1; then
+    check "and the tracker's open OpenSSL issue as a finding that says why" \
+        "grep -q 'CVE-2099-1001' \"$T/vhost.json\" && grep -q '\"why\":\"libssl3 ' \"$T/vhost.json\""
+fi
 
 if [ "$fails" -ne 0 ]; then
     echo "--- agent log"; tail -30 "$T/agent.log"
