@@ -51,6 +51,9 @@ bool vg_server_vuln_wants(const struct vg_server_vuln *sv, const struct vg_event
  */
 int vg_server_vuln_observe(struct vg_server_vuln *sv, const char *tenant, size_t tlen,
                            const char *agent, size_t alen, const struct vg_event *ev);
+/* Match again the hosts of tenant (NULL: all) named host (agent id or name; NULL: all):
+   how many were marked, -1 on a database error. */
+long vg_server_vuln_rescan(struct vg_server_vuln *sv, const char *tenant, const char *host);
 /* Wait until no host waits to be matched (tests): VG_OK or VG_AGAIN at timeout. */
 int vg_server_vuln_wait_idle(struct vg_server_vuln *sv, int timeout_ms);
 int vg_server_vuln_api_register(struct vg_server_vuln *sv, struct vg_api *api);
@@ -227,6 +230,21 @@ struct vg_builtin_playbook {
     size_t len;
 };
 extern const struct vg_builtin_playbook vg_builtin_playbook_table[]; /* ends with {NULL} */
+
+/* The web console (the files of web/), embedded at build time by cmake/embed_files.cmake. */
+struct vg_web_file {
+    const char *path; /* "index.html", "app.js": relative to web/ */
+    const unsigned char *data;
+    size_t len;
+    const char *etag; /* "\"<16 hex digits of the SHA-256>\"" */
+};
+extern const struct vg_web_file vg_web_file_table[]; /* ends with {NULL} */
+/*
+ * Register the console's public routes: GET / (index.html) and GET /ui/{file} (every other
+ * file of the table), with their Content-Type and ETag (If-None-Match answers 304). They hold
+ * no data: every page reads the REST API with the session cookie. Before vg_api_start.
+ */
+int vg_server_web_register(struct vg_api *api);
 
 /* Register the server's own HTTP endpoints (search, alerts, rules, stats, metrics, health). */
 int vg_server_api_register(struct vg_server *s, struct vg_api *api);

@@ -58,7 +58,6 @@ struct vg_server_vuln {
     struct vg_vuln_db *adb;
     char adb_dir[4096];
     int64_t recheck_s;
-    int64_t last_stamp; /* the scan thread's last scan stamp (ns) */
     uint32_t f_dataset;
     struct vg_json_parser *jp; /* observe (the pipeline writer) only */
     struct vg_arena *ja;
@@ -71,7 +70,8 @@ struct vg_server_vuln {
 };
 
 static const char hosts_schema[] =
-    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
+    "PRAGMA temp_store=MEMORY;"
     "CREATE TABLE IF NOT EXISTS hosts(tenant TEXT NOT NULL, host TEXT NOT NULL, name TEXT,"
     " os_id TEXT, os_version TEXT, os_name TEXT, ecosystem TEXT, inventory_at INTEGER,"
     " scanned_at INTEGER, dirty INTEGER NOT NULL DEFAULT 1, packages INTEGER NOT NULL DEFAULT 0,"
@@ -84,7 +84,7 @@ static const char hosts_schema[] =
     "CREATE TABLE IF NOT EXISTS findings(tenant TEXT NOT NULL, host TEXT NOT NULL,"
     " id TEXT NOT NULL, package TEXT NOT NULL, arch TEXT NOT NULL, installed TEXT,"
     " fixed TEXT, severity INTEGER, kev INTEGER, epss REAL, cvss REAL, first_seen INTEGER,"
-    " seen INTEGER, doc TEXT, PRIMARY KEY(tenant, host, id, package, arch)) WITHOUT ROWID;"
+    " dochash INTEGER, doc TEXT, UNIQUE(tenant, host, id, package, arch));"
     "CREATE INDEX IF NOT EXISTS findings_rank ON findings(tenant, kev DESC, severity DESC,"
     " epss DESC);"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);";
@@ -129,6 +129,15 @@ static const char *col(sqlite3_stmt *st, int i)
 {
     const unsigned char *s = sqlite3_column_text(st, i);
     return s ? (const char *)s : NULL;
+}
+
+/* Wake the scan thread. */
+static void kick(struct vg_server_vuln *sv)
+{
+    pthread_mutex_lock(&sv->th_mu);
+    sv->kick = true;
+    pthread_cond_signal(&sv->th_cond);
+    pthread_mutex_unlock(&sv->th_mu);
 }
 
 /* ---------------------------------------------------------------- inventory (writer) */
@@ -360,10 +369,7 @@ int vg_server_vuln_observe(struct vg_server_vuln *sv, const char *tenant, size_t
         atomic_fetch_add(&sv->observe_errors, 1);
         VG_ERR(COMP, "host %s: %s not recorded: %s", host, action, vg_strerror(rc));
     } else {
-        pthread_mutex_lock(&sv->th_mu);
-        sv->kick = true;
-        pthread_cond_signal(&sv->th_cond);
-        pthread_mutex_unlock(&sv->th_mu);
+        kick(sv);
     }
     return rc;
 }
@@ -476,6 +482,7 @@ static int load_inv(struct vg_server_vuln *sv, struct hostinv *h)
 /* The findings of one match, copied out of the callback. */
 struct found {
     char *id, *package, *arch, *installed, *fixed, *doc;
+    uint64_t hash; /* of doc: a changed finding is rewritten, an unchanged one left alone */
     int severity;
     bool kev;
     double epss, cvss;
@@ -502,6 +509,7 @@ static int on_finding(const struct vg_vuln_finding *f, void *arg)
     o->installed = (char *)adup(fs->a, f->pkg->version);
     o->fixed = (char *)adup(fs->a, f->fixed);
     o->doc = doc.err ? NULL : vg_arena_strndup(fs->a, doc.p, doc.len);
+    o->hash = doc.err ? 0 : vg_hash64(doc.p, doc.len, 0) & INT64_MAX; /* fits SQLite */
     o->severity = (int)f->severity;
     o->kev = f->kev;
     o->epss = f->epss;
@@ -523,63 +531,175 @@ static void bind_real(sqlite3_stmt *st, int i, double v)
     }
 }
 
-/* Replace h's findings with fs in one transaction (caller holds mu). */
-static int store_findings(struct vg_server_vuln *sv, const struct hostinv *h,
-                          const struct foundset *fs, int64_t stamp, const char *scan_err)
+/* The findings a host had before this scan: key → document hash, and whether seen again. */
+struct oldrow {
+    const char *id, *package, *arch;
+    uint64_t hash;
+    bool seen;
+};
+
+struct oldset {
+    struct oldrow *v;
+    size_t n, cap;
+    uint32_t *slot; /* open addressing: index + 1, 0 empty */
+    size_t mask;
+};
+
+static uint64_t key_hash(const char *id, const char *package, const char *arch)
 {
-    int64_t now = stamp / 1000000000; /* first_seen, scanned_at: seconds; seen: the stamp */
-    int rc = hexec(sv, "BEGIN IMMEDIATE");
+    uint64_t k = vg_hash64(id, strlen(id), 1);
+    k = vg_hash64(package, strlen(package), k);
+    return vg_hash64(arch, strlen(arch), k);
+}
+
+static struct oldrow *old_find(struct oldset *o, const struct found *f)
+{
+    for (size_t i = key_hash(f->id, f->package, f->arch) & o->mask; o->slot && o->slot[i];
+         i = (i + 1) & o->mask) {
+        struct oldrow *r = &o->v[o->slot[i] - 1];
+        if (!strcmp(r->id, f->id) && !strcmp(r->package, f->package) && !strcmp(r->arch, f->arch)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Load h's stored findings into o (caller holds mu). */
+static int old_load(struct vg_server_vuln *sv, const struct hostinv *h, struct vg_arena *a,
+                    struct oldset *o)
+{
+    sqlite3_stmt *st = prep(sv, "SELECT id, package, arch, dochash FROM findings WHERE tenant = ? "
+                                "AND host = ?");
+    int rc = st ? VG_OK : VG_EIO;
+    if (rc == VG_OK) {
+        sqlite3_bind_text(st, 1, h->tenant, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, h->host, -1, SQLITE_STATIC);
+    }
+    while (rc == VG_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (vg_grow(&o->v, &o->cap, o->n + 1, sizeof(*o->v)) != VG_OK) {
+            rc = VG_ENOMEM;
+            break;
+        }
+        struct oldrow *r = &o->v[o->n];
+        r->id = adup(a, col(st, 0));
+        r->package = adup(a, col(st, 1));
+        r->arch = adup(a, col(st, 2));
+        r->hash = (uint64_t)sqlite3_column_int64(st, 3);
+        r->seen = false;
+        rc = r->id && r->package && r->arch ? VG_OK : VG_ENOMEM;
+        o->n += rc == VG_OK;
+    }
+    sqlite3_finalize(st);
+    size_t cap = 16;
+    while (cap < o->n * 2) {
+        cap *= 2;
+    }
+    o->mask = cap - 1;
+    if (rc == VG_OK && !(o->slot = vg_calloc(cap, sizeof(*o->slot)))) {
+        rc = VG_ENOMEM;
+    }
+    for (size_t k = 0; rc == VG_OK && k < o->n; k++) {
+        size_t i = key_hash(o->v[k].id, o->v[k].package, o->v[k].arch) & o->mask;
+        while (o->slot[i]) {
+            i = (i + 1) & o->mask;
+        }
+        o->slot[i] = (uint32_t)k + 1;
+    }
+    return rc;
+}
+
+static void bind_finding(sqlite3_stmt *st, const struct found *f)
+{
+    sqlite3_bind_text(st, 1, f->installed, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, f->fixed, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, f->severity);
+    sqlite3_bind_int(st, 4, f->kev);
+    bind_real(st, 5, f->epss);
+    bind_real(st, 6, f->cvss);
+    sqlite3_bind_int64(st, 7, (int64_t)f->hash);
+    sqlite3_bind_text(st, 8, f->doc, -1, SQLITE_STATIC);
+}
+
+/* Bind tenant, host, id, package, arch from parameter `first` on. */
+static void bind_key(sqlite3_stmt *st, int first, const struct hostinv *h, const char *id,
+                     const char *package, const char *arch)
+{
+    const char *key[] = {h->tenant, h->host, id, package, arch};
+    for (int k = 0; k < 5; k++) {
+        sqlite3_bind_text(st, first + k, key[k], -1, SQLITE_STATIC);
+    }
+}
+
+/*
+ * Replace h's findings with fs in one transaction (caller holds mu), writing only what
+ * changed: a new finding is inserted with first_seen now, a changed one (its document hash
+ * differs: new EPSS, fixed version, ...) updated, one not matched any more deleted — so a
+ * rescan after an advisory import rewrites a few rows, not every host's whole list.
+ */
+static int store_findings(struct vg_server_vuln *sv, const struct hostinv *h,
+                          const struct foundset *fs, int64_t now, const char *scan_err)
+{
+    struct oldset o = {0};
+    struct vg_arena *a = vg_arena_create(0);
+    int rc = a ? hexec(sv, "BEGIN IMMEDIATE") : VG_ENOMEM;
     if (rc != VG_OK) {
+        vg_arena_destroy(a);
         return rc;
     }
-    sqlite3_stmt *ins = prep(sv, "INSERT OR IGNORE INTO findings(tenant, host, id, package, arch, "
-                                 "first_seen) VALUES(?, ?, ?, ?, ?, ?)");
-    sqlite3_stmt *upd = prep(sv, "UPDATE findings SET installed = ?, fixed = ?, severity = ?, "
-                                 "kev = ?, epss = ?, cvss = ?, seen = ?, doc = ? WHERE tenant = ? "
-                                 "AND host = ? AND id = ? AND package = ? AND arch = ?");
-    size_t fresh = 0, crit = 0, high = 0, kev = 0;
-    rc = ins && upd ? VG_OK : VG_EIO;
+    size_t fresh = 0, changed = 0, gone = 0, crit = 0, high = 0, kev = 0;
+    if (!scan_err) {
+        rc = old_load(sv, h, a, &o);
+    }
+    sqlite3_stmt *ins =
+        prep(sv, "INSERT OR IGNORE INTO findings(installed, fixed, severity, kev, epss, "
+                 "cvss, dochash, doc, tenant, host, id, package, arch, first_seen) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *upd =
+        prep(sv, "UPDATE findings SET installed = ?, fixed = ?, severity = ?, "
+                 "kev = ?, epss = ?, cvss = ?, dochash = ?, doc = ? WHERE tenant = ? "
+                 "AND host = ? AND id = ? AND package = ? AND arch = ?");
+    sqlite3_stmt *del = prep(sv, "DELETE FROM findings WHERE tenant = ? AND host = ? AND id = ? "
+                                 "AND package = ? AND arch = ?");
+    rc = rc == VG_OK && ins && upd && del ? VG_OK : rc == VG_OK ? VG_EIO : rc;
     for (size_t i = 0; rc == VG_OK && !scan_err && i < fs->n; i++) {
         const struct found *f = &fs->v[i];
-        const char *key[] = {h->tenant, h->host, f->id, f->package, f->arch};
-        for (int k = 0; k < 5; k++) {
-            sqlite3_bind_text(ins, k + 1, key[k], -1, SQLITE_STATIC);
-            sqlite3_bind_text(upd, k + 9, key[k], -1, SQLITE_STATIC);
-        }
-        sqlite3_bind_int64(ins, 6, now);
-        rc = sqlite3_step(ins) == SQLITE_DONE ? VG_OK : VG_EIO;
-        fresh += rc == VG_OK && sqlite3_changes(sv->hdb) > 0;
-        sqlite3_bind_text(upd, 1, f->installed, -1, SQLITE_STATIC);
-        sqlite3_bind_text(upd, 2, f->fixed, -1, SQLITE_STATIC);
-        sqlite3_bind_int(upd, 3, f->severity);
-        sqlite3_bind_int(upd, 4, f->kev);
-        bind_real(upd, 5, f->epss);
-        bind_real(upd, 6, f->cvss);
-        sqlite3_bind_int64(upd, 7, stamp);
-        sqlite3_bind_text(upd, 8, f->doc, -1, SQLITE_STATIC);
-        rc = rc == VG_OK && sqlite3_step(upd) == SQLITE_DONE ? VG_OK : VG_EIO;
-        sqlite3_reset(ins);
-        sqlite3_reset(upd);
+        struct oldrow *r = old_find(&o, f);
         crit += f->severity == VG_VULN_SEV_CRITICAL;
         high += f->severity == VG_VULN_SEV_HIGH;
         kev += f->kev;
+        if (r && r->seen) {
+            continue; /* the same key twice in one match */
+        }
+        if (r && r->hash == f->hash) {
+            r->seen = true;
+            continue;
+        }
+        sqlite3_stmt *st = r ? upd : ins;
+        bind_finding(st, f);
+        bind_key(st, 9, h, f->id, f->package, f->arch);
+        if (!r) {
+            sqlite3_bind_int64(st, 14, now);
+        }
+        rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : VG_EIO;
+        sqlite3_reset(st);
+        /* a key twice in one match (two advisory sources): the first one stays */
+        fresh += !r && sqlite3_changes(sv->hdb) > 0;
+        changed += r != NULL;
+        if (r) {
+            r->seen = true;
+        }
+    }
+    for (size_t k = 0; rc == VG_OK && !scan_err && k < o.n; k++) {
+        if (!o.v[k].seen) {
+            bind_key(del, 1, h, o.v[k].id, o.v[k].package, o.v[k].arch);
+            rc = sqlite3_step(del) == SQLITE_DONE ? VG_OK : VG_EIO;
+            sqlite3_reset(del);
+            gone++;
+        }
     }
     sqlite3_finalize(ins);
     sqlite3_finalize(upd);
-    int gone = 0;
-    if (rc == VG_OK && !scan_err) {
-        sqlite3_stmt *del = prep(sv, "DELETE FROM findings WHERE tenant = ? AND host = ? AND "
-                                     "(seen IS NULL OR seen <> ?)");
-        rc = del ? VG_OK : VG_EIO;
-        if (rc == VG_OK) {
-            sqlite3_bind_text(del, 1, h->tenant, -1, SQLITE_STATIC);
-            sqlite3_bind_text(del, 2, h->host, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(del, 3, stamp);
-            rc = sqlite3_step(del) == SQLITE_DONE ? VG_OK : VG_EIO;
-            gone = sqlite3_changes(sv->hdb);
-        }
-        sqlite3_finalize(del);
-    }
+    sqlite3_finalize(del);
     if (rc == VG_OK) {
         /* dirty goes back to 0 only if no change arrived while we matched */
         sqlite3_stmt *hs = prep(
@@ -595,7 +715,7 @@ static int store_findings(struct vg_server_vuln *sv, const struct hostinv *h,
             sqlite3_bind_int64(hs, k++, now);
             sqlite3_bind_int64(hs, k++, h->dirty);
             if (!scan_err) {
-                sqlite3_bind_int64(hs, k++, (int64_t)fs->n);
+                sqlite3_bind_int64(hs, k++, (int64_t)(fs->n));
                 sqlite3_bind_int64(hs, k++, (int64_t)crit);
                 sqlite3_bind_int64(hs, k++, (int64_t)high);
                 sqlite3_bind_int64(hs, k++, (int64_t)kev);
@@ -609,12 +729,15 @@ static int store_findings(struct vg_server_vuln *sv, const struct hostinv *h,
     rc = rc == VG_OK ? hexec(sv, "COMMIT") : (hexec(sv, "ROLLBACK"), rc);
     if (rc == VG_OK && !scan_err) {
         atomic_fetch_add(&sv->found, fresh);
-        atomic_fetch_add(&sv->gone, (uint64_t)gone);
+        atomic_fetch_add(&sv->gone, gone);
         VG_INFO(COMP,
-                "host %s (tenant %s): %zu packages, %zu findings (%zu new, %d resolved; "
-                "%zu critical, %zu high, %zu known exploited)",
-                h->host, h->tenant, h->n, fs->n, fresh, gone, crit, high, kev);
+                "host %s (tenant %s): %zu packages, %zu findings (%zu new, %zu changed, %zu "
+                "resolved; %zu critical, %zu high, %zu known exploited)",
+                h->host, h->tenant, h->n, fs->n, fresh, changed, gone, crit, high, kev);
     }
+    vg_free(o.v);
+    vg_free(o.slot);
+    vg_arena_destroy(a);
     return rc;
 }
 
@@ -629,6 +752,7 @@ static int scan_host(struct vg_server_vuln *sv, struct hostinv *h)
         vg_arena_destroy(fs.a);
         return VG_ENOMEM;
     }
+    uint64_t t0 = vg_clock_ns();
     pthread_mutex_lock(&sv->mu);
     int rc = load_inv(sv, h);
     pthread_mutex_unlock(&sv->mu);
@@ -637,9 +761,8 @@ static int scan_host(struct vg_server_vuln *sv, struct hostinv *h)
         rc = vg_vuln_match(sv->adb, h->pkgs, h->n, NULL, on_finding, &fs, err, sizeof(err));
         pthread_mutex_unlock(&sv->adb_mu);
     }
-    /* this scan's stamp, unique (findings it did not see again are deleted) */
-    int64_t stamp = (int64_t)vg_time_now();
-    stamp = sv->last_stamp = stamp > sv->last_stamp ? stamp : sv->last_stamp + 1;
+    uint64_t t1 = vg_clock_ns();
+    int64_t now = (int64_t)(vg_time_now() / 1000000000);
     if (rc != VG_OK) {
         atomic_fetch_add(&sv->scan_failures, 1);
         VG_ERR(COMP, "host %s: matching failed: %s", h->host, *err ? err : vg_strerror(rc));
@@ -648,8 +771,10 @@ static int scan_host(struct vg_server_vuln *sv, struct hostinv *h)
         }
     }
     pthread_mutex_lock(&sv->mu);
-    int src = store_findings(sv, h, &fs, stamp, rc == VG_OK ? NULL : err);
+    int src = store_findings(sv, h, &fs, now, rc == VG_OK ? NULL : err);
     pthread_mutex_unlock(&sv->mu);
+    VG_DEBUG(COMP, "host %s: matched in %.1f ms, stored in %.1f ms", h->host,
+             (double)(t1 - t0) / 1e6, (double)(vg_clock_ns() - t1) / 1e6);
     atomic_fetch_add(&sv->scans, 1);
     vg_free(h->pkgs);
     vg_free(fs.v);
@@ -823,6 +948,21 @@ void vg_server_vuln_set_audit(struct vg_server_vuln *sv, struct vg_audit *a)
     }
 }
 
+long vg_server_vuln_rescan(struct vg_server_vuln *sv, const char *tenant, const char *host)
+{
+    pthread_mutex_lock(&sv->mu);
+    sqlite3_stmt *st = prep(sv, "UPDATE hosts SET dirty = dirty + 1 WHERE (?1 IS NULL OR tenant = "
+                                "?1) AND (?2 IS NULL OR host = ?2 OR name = ?2)");
+    const char *a[] = {tenant, host};
+    long n = run(st, a, 2) == VG_OK ? (long)sqlite3_changes(sv->hdb) : -1;
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&sv->mu);
+    if (n > 0) {
+        kick(sv);
+    }
+    return n;
+}
+
 int vg_server_vuln_wait_idle(struct vg_server_vuln *sv, int timeout_ms)
 {
     uint64_t end = vg_clock_ns() + (uint64_t)timeout_ms * 1000000ull;
@@ -838,10 +978,7 @@ int vg_server_vuln_wait_idle(struct vg_server_vuln *sv, int timeout_ms)
         if (vg_clock_ns() >= end) {
             return VG_AGAIN;
         }
-        pthread_mutex_lock(&sv->th_mu);
-        sv->kick = true;
-        pthread_cond_signal(&sv->th_cond);
-        pthread_mutex_unlock(&sv->th_mu);
+        kick(sv);
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -1240,14 +1377,6 @@ static void audit(struct vg_server_vuln *sv, const struct vg_api_req *req, const
     }
 }
 
-static void kick(struct vg_server_vuln *sv)
-{
-    pthread_mutex_lock(&sv->th_mu);
-    sv->kick = true;
-    pthread_cond_signal(&sv->th_cond);
-    pthread_mutex_unlock(&sv->th_mu);
-}
-
 /* POST /api/v1/vulns/db/import?name=FILE — body: an advisory file (OSV JSON/YAML/zip, Debian
    tracker JSON, EPSS CSV, KEV JSON; name's extension and the content select the format).
    The database is shared by every tenant: admins of tenant "default" only. */
@@ -1303,24 +1432,16 @@ static int h_rescan(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
 {
     struct vg_server_vuln *sv = ctx;
     const char *host = opt(req, "host");
-    pthread_mutex_lock(&sv->mu);
-    sqlite3_stmt *st = prep(sv, "UPDATE hosts SET dirty = dirty + 1 WHERE tenant = ?1 AND (?2 IS "
-                                "NULL OR host = ?2 OR name = ?2)");
-    const char *a[] = {req->tenant, host};
-    int rc = run(st, a, 2);
-    int n = rc == VG_OK ? sqlite3_changes(sv->hdb) : 0;
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&sv->mu);
-    if (rc != VG_OK) {
+    long n = vg_server_vuln_rescan(sv, req->tenant, host);
+    if (n < 0) {
         vg_api_resp_error(resp, 500, "internal", "rescan: the host database failed");
-        return rc;
+        return VG_EIO;
     }
     if (host && !n) {
         vg_api_resp_error(resp, 404, "not_found", "no host '%.64s' has sent an inventory", host);
         return VG_ENOENT;
     }
-    kick(sv);
-    vg_sbuf_printf(&resp->body, "{\"hosts\":%d}", n);
+    vg_sbuf_printf(&resp->body, "{\"hosts\":%ld}", n);
     audit(sv, req, "vuln.rescan", host ? host : "*", resp->body.p);
     return VG_OK;
 }
