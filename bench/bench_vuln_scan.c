@@ -285,7 +285,7 @@ static int bench_fleet(const char *dir, const struct vg_agent_pkgs *l, size_t ho
     if (getenv("VG_BENCH_DEBUG")) {
         vg_log_set_level(VG_LOG_DEBUG);
     }
-    if (vg_server_vuln_create(&c, &sv, err, sizeof(err)) != VG_OK) {
+    if (vg_server_vuln_create(&c, NULL, &sv, err, sizeof(err)) != VG_OK) {
         fprintf(stderr, "bench_vuln_scan: server side: %s\n", err);
         return 1;
     }

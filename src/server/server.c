@@ -218,7 +218,7 @@ int vg_server_create(const struct vg_server_conf *c, struct vg_server **out, cha
     }
     rc = rc == VG_OK ? plan_inputs(s) : rc;
     rc = rc == VG_OK ? vg_server_intel_create(c, &s->intel, err, errsz) : rc;
-    rc = rc == VG_OK ? vg_server_vuln_create(c, &s->vuln, err, errsz) : rc;
+    rc = rc == VG_OK ? vg_server_vuln_create(c, s->j, &s->vuln, err, errsz) : rc;
     if (rc == VG_OK) {
         struct vg_pipeline_opts po = {
             .workers = (int)c->workers,

@@ -80,9 +80,10 @@ struct vg_server_conf {
     char *intel_taxii_ca;
     /* vulnerabilities of the agents' hosts (server_vuln.c, docs/vuln.md "In the server") */
     bool vuln_enabled;
-    char *vuln_db;          /* the advisory database directory ("": DATA/vuln) */
-    int64_t vuln_recheck_s; /* seconds between checks for a changed advisory database */
-    bool bench_no_store;    /* not a configuration key: bench_server's --no-store */
+    char *vuln_db;             /* the advisory database directory ("": DATA/vuln) */
+    int64_t vuln_recheck_s;    /* seconds between checks for a changed advisory database */
+    char *vuln_event_severity; /* new findings at least this severe (or KEV) become events */
+    bool bench_no_store;       /* not a configuration key: bench_server's --no-store */
 };
 
 /* The key table (for `vigie config schema` and docs). */

@@ -129,6 +129,9 @@ static const struct vg_conf_field table[] = {
      "advisory database directory (`vigie vuln db import --db DIR`; empty: <data_dir>/vuln)"},
     {"vuln.recheck", VG_CONF_INT, F(vuln_recheck_s), "60", 1, 86400, false, false, NULL,
      "seconds between checks for new advisory data (every host is then matched again)"},
+    {"vuln.event_severity", VG_CONF_STR, F(vuln_event_severity), "high", 0, -1, false, false, NULL,
+     "new findings at least this severe, and every known exploited one, become events of "
+     "dataset vulnerability (alerts through rules/builtin/vuln); off: none"},
 };
 
 /*

@@ -35,9 +35,10 @@ struct vg_audit;
 struct vg_server_vuln;
 
 /* Open DATA/vuln/hosts.db and the advisory database (vuln.db); NULL in *out when
-   vuln.enabled is false. */
-int vg_server_vuln_create(const struct vg_server_conf *c, struct vg_server_vuln **out, char *err,
-                          size_t errsz);
+   vuln.enabled is false. New findings of vuln.event_severity or known exploited are
+   appended to j (NULL: none) as events of dataset "vulnerability". */
+int vg_server_vuln_create(const struct vg_server_conf *c, struct vg_journal *j,
+                          struct vg_server_vuln **out, char *err, size_t errsz);
 int vg_server_vuln_start(struct vg_server_vuln *sv); /* the scan thread; NULL: no-op */
 void vg_server_vuln_stop(struct vg_server_vuln *sv);
 void vg_server_vuln_destroy(struct vg_server_vuln *sv); /* NULL is a no-op */

@@ -58,6 +58,8 @@ struct vg_server_vuln {
     struct vg_vuln_db *adb;
     char adb_dir[4096];
     int64_t recheck_s;
+    struct vg_journal *j; /* new findings become events here (NULL: none) */
+    int event_min;        /* least severity of a new finding that becomes an event; -1 none */
     uint32_t f_dataset;
     struct vg_json_parser *jp; /* observe (the pipeline writer) only */
     struct vg_arena *ja;
@@ -66,6 +68,8 @@ struct vg_server_vuln {
     pthread_mutex_t th_mu;
     pthread_cond_t th_cond;
     atomic_uint_fast64_t inventories, deltas, observe_errors, scans, scan_failures, found, gone;
+    atomic_uint_fast64_t events, events_dropped;
+    atomic_int busy; /* the scan thread is between picking dirty hosts and emitting events */
     struct vg_audit *audit;
 };
 
@@ -129,6 +133,15 @@ static const char *col(sqlite3_stmt *st, int i)
 {
     const unsigned char *s = sqlite3_column_text(st, i);
     return s ? (const char *)s : NULL;
+}
+
+static void add_str(struct vg_sbuf *b, const char *s)
+{
+    if (s) {
+        vg_sbuf_add_json_str(b, s, strlen(s));
+    } else {
+        vg_sbuf_adds(b, "null");
+    }
 }
 
 /* Wake the scan thread. */
@@ -430,7 +443,7 @@ static void check_advisories(struct vg_server_vuln *sv)
 
 /* One host's inventory, loaded for matching (strings in the arena). */
 struct hostinv {
-    char tenant[FIELD_MAX], host[FIELD_MAX], eco[FIELD_MAX];
+    char tenant[FIELD_MAX], host[FIELD_MAX], eco[FIELD_MAX], name[FIELD_MAX];
     int64_t dirty;
     struct vg_vuln_pkg *pkgs;
     size_t n, cap;
@@ -483,6 +496,7 @@ static int load_inv(struct vg_server_vuln *sv, struct hostinv *h)
 struct found {
     char *id, *package, *arch, *installed, *fixed, *doc;
     uint64_t hash; /* of doc: a changed finding is rewritten, an unchanged one left alone */
+    bool fresh;    /* first seen by this scan */
     int severity;
     bool kev;
     double epss, cvss;
@@ -511,6 +525,7 @@ static int on_finding(const struct vg_vuln_finding *f, void *arg)
     o->doc = doc.err ? NULL : vg_arena_strndup(fs->a, doc.p, doc.len);
     o->hash = doc.err ? 0 : vg_hash64(doc.p, doc.len, 0) & INT64_MAX; /* fits SQLite */
     o->severity = (int)f->severity;
+    o->fresh = false;
     o->kev = f->kev;
     o->epss = f->epss;
     o->cvss = f->cvss;
@@ -683,7 +698,8 @@ static int store_findings(struct vg_server_vuln *sv, const struct hostinv *h,
         rc = sqlite3_step(st) == SQLITE_DONE ? VG_OK : VG_EIO;
         sqlite3_reset(st);
         /* a key twice in one match (two advisory sources): the first one stays */
-        fresh += !r && sqlite3_changes(sv->hdb) > 0;
+        ((struct found *)f)->fresh = !r && sqlite3_changes(sv->hdb) > 0;
+        fresh += f->fresh;
         changed += r != NULL;
         if (r) {
             r->seen = true;
@@ -741,6 +757,73 @@ static int store_findings(struct vg_server_vuln *sv, const struct hostinv *h,
     return rc;
 }
 
+/*
+ * New findings that matter — known exploited, or at least vuln.event_severity — become events
+ * in the journal (dataset "vulnerability", ECS vulnerability.* and package.* fields, the
+ * finding under vigie.vuln): searchable like any event, and the built-in rules of
+ * rules/builtin/vuln turn them into alerts that triage groups per host. Appended without
+ * holding mu and without waiting (the pipeline writer may need mu to release the journal):
+ * when the journal is full they are counted as dropped; the findings stay in the API.
+ */
+static void emit_events(struct vg_server_vuln *sv, const struct hostinv *h, const char *name,
+                        const struct foundset *fs)
+{
+    struct vg_sbuf d = VG_SBUF_INIT, m = VG_SBUF_INIT;
+    char ts[40];
+    vg_time_format(vg_time_now(), ts, sizeof(ts));
+    for (size_t i = 0; sv->j && sv->event_min >= 0 && i < fs->n; i++) {
+        const struct found *f = &fs->v[i];
+        if (!f->fresh || (!f->kev && f->severity < sv->event_min)) {
+            continue;
+        }
+        vg_sbuf_reset(&d);
+        vg_sbuf_reset(&m);
+        vg_sbuf_printf(&d,
+                       "{\"@timestamp\":\"%s\",\"event.module\":\"vigie\",\"event.dataset\":"
+                       "\"vulnerability\",\"event.kind\":\"state\",\"event.category\":"
+                       "\"vulnerability\",\"event.type\":\"info\",\"event.action\":"
+                       "\"vulnerability_found\",\"host.id\":",
+                       ts);
+        add_str(&d, h->host);
+        vg_sbuf_adds(&d, ",\"host.name\":");
+        add_str(&d, name && *name ? name : h->host);
+        vg_sbuf_adds(&d, ",\"vulnerability.id\":");
+        add_str(&d, f->id);
+        vg_sbuf_adds(&d, ",\"vulnerability.severity\":");
+        add_str(&d, vg_vuln_severity_name((enum vg_vuln_severity)f->severity));
+        vg_sbuf_adds(&d, ",\"vulnerability.scanner.vendor\":\"Vigie\",\"package.name\":");
+        add_str(&d, f->package);
+        vg_sbuf_adds(&d, ",\"package.version\":");
+        add_str(&d, f->installed);
+        vg_sbuf_adds(&d, ",\"vigie.vuln\":");
+        vg_sbuf_adds(&d, f->doc);
+        vg_sbuf_addc(&d, '}');
+        vg_sbuf_printf(&m, "tenant=%s\x1fkey=%s/vuln/%s/%s/%s/%s/%" PRId64, h->tenant, h->tenant,
+                       h->host, f->id, f->package, f->arch, (int64_t)(vg_time_now() / 1000000000));
+        if (d.err || m.err || d.len > UINT32_MAX) {
+            atomic_fetch_add(&sv->events_dropped, 1);
+            continue;
+        }
+        struct vg_rec r = {.data = d.p,
+                           .len = (uint32_t)d.len,
+                           .input = 0,
+                           .recv_ts = vg_time_now(),
+                           .meta = m.p,
+                           .meta_len = (uint32_t)m.len};
+        uint64_t last;
+        int rc = VG_AGAIN;
+        for (int tries = 0; rc == VG_AGAIN && tries < 50; tries++) {
+            if ((rc = vg_journal_append(sv->j, &r, 1, VG_JOURNAL_NOWAIT, &last)) == VG_AGAIN) {
+                struct timespec pause = {0, 20 * 1000000};
+                nanosleep(&pause, NULL);
+            }
+        }
+        atomic_fetch_add(rc == VG_OK ? &sv->events : &sv->events_dropped, 1);
+    }
+    vg_sbuf_fini(&d);
+    vg_sbuf_fini(&m);
+}
+
 /* Match one host: load under mu, match under adb_mu only, store under mu. */
 static int scan_host(struct vg_server_vuln *sv, struct hostinv *h)
 {
@@ -773,6 +856,9 @@ static int scan_host(struct vg_server_vuln *sv, struct hostinv *h)
     pthread_mutex_lock(&sv->mu);
     int src = store_findings(sv, h, &fs, now, rc == VG_OK ? NULL : err);
     pthread_mutex_unlock(&sv->mu);
+    if (rc == VG_OK && src == VG_OK) {
+        emit_events(sv, h, h->name, &fs);
+    }
     VG_DEBUG(COMP, "host %s: matched in %.1f ms, stored in %.1f ms", h->host,
              (double)(t1 - t0) / 1e6, (double)(vg_clock_ns() - t1) / 1e6);
     atomic_fetch_add(&sv->scans, 1);
@@ -791,14 +877,17 @@ static size_t scan_dirty(struct vg_server_vuln *sv)
     if (!hs) {
         return 0;
     }
+    atomic_store(&sv->busy, 1);
     pthread_mutex_lock(&sv->mu);
-    sqlite3_stmt *st = prep(sv, "SELECT tenant, host, coalesce(ecosystem, ''), dirty FROM hosts "
+    sqlite3_stmt *st = prep(sv, "SELECT tenant, host, coalesce(ecosystem, ''), dirty, "
+                                "coalesce(name, host) FROM hosts "
                                 "WHERE dirty > 0 ORDER BY inventory_at IS NULL, tenant, host "
                                 "LIMIT 32"); /* SCAN_HOSTS */
     while (st && n < SCAN_HOSTS && sqlite3_step(st) == SQLITE_ROW) {
         snprintf(hs[n].tenant, FIELD_MAX, "%s", col(st, 0));
         snprintf(hs[n].host, FIELD_MAX, "%s", col(st, 1));
         snprintf(hs[n].eco, FIELD_MAX, "%s", col(st, 2));
+        snprintf(hs[n].name, FIELD_MAX, "%s", col(st, 4));
         hs[n++].dirty = sqlite3_column_int64(st, 3);
     }
     sqlite3_finalize(st);
@@ -807,6 +896,7 @@ static size_t scan_dirty(struct vg_server_vuln *sv)
         scan_host(sv, &hs[i]);
     }
     vg_free(hs);
+    atomic_store(&sv->busy, 0);
     return n;
 }
 
@@ -841,8 +931,8 @@ static void *scan_main(void *arg)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-int vg_server_vuln_create(const struct vg_server_conf *c, struct vg_server_vuln **out, char *err,
-                          size_t errsz)
+int vg_server_vuln_create(const struct vg_server_conf *c, struct vg_journal *j,
+                          struct vg_server_vuln **out, char *err, size_t errsz)
 {
     char path[4200], e[512];
     *out = NULL;
@@ -858,6 +948,22 @@ int vg_server_vuln_create(const struct vg_server_conf *c, struct vg_server_vuln 
     pthread_mutex_init(&sv->th_mu, NULL);
     pthread_cond_init(&sv->th_cond, NULL);
     sv->recheck_s = c->vuln_recheck_s > 0 ? c->vuln_recheck_s : 60;
+    sv->j = j;
+    sv->event_min = -1;
+    const char *em = c->vuln_event_severity ? c->vuln_event_severity : "high";
+    for (int k = VG_VULN_SEV_UNKNOWN; k <= VG_VULN_SEV_CRITICAL; k++) {
+        if (!strcmp(em, vg_vuln_severity_name((enum vg_vuln_severity)k))) {
+            sv->event_min = k;
+        }
+    }
+    if (sv->event_min < 0 && strcmp(em, "off") != 0) {
+        snprintf(err, errsz,
+                 "vuln.event_severity: expected off, unknown, negligible, low, medium, high or "
+                 "critical, got '%.32s'",
+                 em);
+        vg_server_vuln_destroy(sv);
+        return VG_EINVAL;
+    }
     sv->f_dataset = vg_field_intern("event.dataset", 13);
     int n = c->vuln_db && *c->vuln_db
                 ? snprintf(sv->adb_dir, sizeof(sv->adb_dir), "%s", c->vuln_db)
@@ -972,7 +1078,7 @@ int vg_server_vuln_wait_idle(struct vg_server_vuln *sv, int timeout_ms)
         int64_t dirty = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
         sqlite3_finalize(st);
         pthread_mutex_unlock(&sv->mu);
-        if (dirty == 0) {
+        if (dirty == 0 && !atomic_load(&sv->busy)) {
             return VG_OK;
         }
         if (vg_clock_ns() >= end) {
@@ -1021,21 +1127,20 @@ void vg_server_vuln_summary(struct vg_server *s, FILE *out)
     sqlite3_finalize(h);
     sqlite3_finalize(f);
     pthread_mutex_unlock(&sv->mu);
+    if (n) {
+        fprintf(out,
+                "  %" PRIu64 " new findings (known exploited or >= %s) became events; the "
+                "vuln/* rules alert on them\n",
+                (uint64_t)atomic_load(&sv->events),
+                sv->event_min >= 0 ? vg_vuln_severity_name((enum vg_vuln_severity)sv->event_min)
+                                   : "off");
+    }
     fprintf(out, n ? "  (all findings, with why they matched: GET /api/v1/vulns)\n\n"
                    : "  (none yet: agents send their packages; `vigie vuln db import` loads "
                      "advisories)\n\n");
 }
 
 /* ---------------------------------------------------------------- REST */
-
-static void add_str(struct vg_sbuf *b, const char *s)
-{
-    if (s) {
-        vg_sbuf_add_json_str(b, s, strlen(s));
-    } else {
-        vg_sbuf_adds(b, "null");
-    }
-}
 
 static void add_time(struct vg_sbuf *b, sqlite3_stmt *st, int i)
 {
@@ -1464,6 +1569,10 @@ static void metrics(void *ctx, struct vg_api_metrics *w)
          offsetof(struct vg_server_vuln, found)},
         {"vigie_vuln_findings_resolved_total", "findings gone (package fixed or removed)",
          offsetof(struct vg_server_vuln, gone)},
+        {"vigie_vuln_events_total", "new findings appended to the journal as events",
+         offsetof(struct vg_server_vuln, events)},
+        {"vigie_vuln_events_dropped_total", "new findings not appended (journal full)",
+         offsetof(struct vg_server_vuln, events_dropped)},
     };
     vg_api_metrics_counters(w, c, VG_ARRAY_LEN(c), sv);
     pthread_mutex_lock(&sv->mu);

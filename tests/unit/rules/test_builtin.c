@@ -690,8 +690,8 @@ VG_TEST(builtin_table_matches_tree)
     size_t n;
     const struct vg_builtin_rule *files = vg_builtin_rules(&n);
     struct vg_sbuf emb = VG_SBUF_INIT, disk = VG_SBUF_INIT;
-    uint32_t per_area[4] = {0};
-    static const char *const areas[] = {"linux", "network", "web", "correlation"};
+    uint32_t per_area[5] = {0};
+    static const char *const areas[] = {"linux", "network", "web", "vuln", "correlation"};
     for (size_t i = 0; i < n; i++) {
         char area[64], stem[256];
         vg_sbuf_printf(&emb, "%s\n", files[i].path);
@@ -703,7 +703,7 @@ VG_TEST(builtin_table_matches_tree)
             known |= !strcmp(area, areas[a]);
         }
         if (!known) {
-            fprintf(stderr, "  %s: area must be linux, network, web or correlation\n",
+            fprintf(stderr, "  %s: area must be linux, network, web, vuln or correlation\n",
                     files[i].path);
         }
         CHECK(known);
@@ -726,8 +726,8 @@ VG_TEST(builtin_table_matches_tree)
     if (cases) {
         dir_free(cases, nc);
     }
-    fprintf(stderr, "  %zu rule files: linux %u, network %u, web %u, correlation %u\n", n,
-            per_area[0], per_area[1], per_area[2], per_area[3]);
+    fprintf(stderr, "  %zu rule files: linux %u, network %u, web %u, vuln %u, correlation %u\n", n,
+            per_area[0], per_area[1], per_area[2], per_area[3], per_area[4]);
     CHECK(n >= 60);
     vg_sbuf_fini(&emb);
     vg_sbuf_fini(&disk);

@@ -6,7 +6,8 @@
  * ingest API, then the findings per host under /api/v1/vulns: ranked (known exploited first),
  * explained ("why"), filtered, first-seen kept across rescans, resolved by an upgrade,
  * reports in SARIF and CycloneDX, the advisory status, tenants kept apart, every change
- * refused without the role, and a restart that keeps the state. Also: an import by another
+ * refused without the role, new known-exploited findings as events that the built-in rule
+ * turns into alerts (once), and a restart that keeps the state. Also: an import by another
  * handle (what `vigie vuln db import` does beside the server) reaches old inventories.
  */
 #include "server/server_int.h"
@@ -21,7 +22,6 @@ static bool srv_open(struct srv *v)
     if (!srv_prepare(v, "srvvuln")) {
         return false;
     }
-    v->c.rules_builtin = false;
     v->c.triage_enabled = false;
     v->c.playbooks_builtin = false;
     v->c.intel_enabled = false;
@@ -161,6 +161,15 @@ VG_TEST(vuln_findings_end_to_end)
     CHECK(r.body && strstr(r.body, "\"id\":\"CVE-2099-1001\"") &&
           strstr(r.body, "no fix released for Debian:12"));
 
+    /* the new known-exploited findings became events, and the built-in rule's alerts */
+    CHECK_EQ_INT(vg_server_wait_idle(v.s, 30000), VG_OK);
+    CHECK_EQ_INT(call(&v, v.reader, "GET", "/api/v1/alerts?limit=100", NULL, &r), 200);
+    if (getenv("VG_TEST_VERBOSE")) {
+        fprintf(stderr, "%s\n", r.body ? r.body : "");
+    }
+    CHECK_EQ_INT(count(r.body, "Known exploited vulnerability found on a host"), 2);
+    CHECK(r.body && strstr(r.body, "\"host.name\":\"db-1\"") && strstr(r.body, "CVE-2099-1000"));
+
     /* filters */
     CHECK_EQ_INT(call(&v, v.reader, "GET", "/api/v1/vulns?kev=true&package=libssl3", NULL, &r),
                  200);
@@ -197,6 +206,10 @@ VG_TEST(vuln_findings_end_to_end)
     CHECK(settle(&v));
     CHECK_EQ_INT(call(&v, v.reader, "GET", "/api/v1/vulns?q=CVE-2099-1001&limit=1", NULL, &r), 200);
     CHECK(seen[0] && r.body && strstr(r.body, seen));
+    /* nothing new: no new events, no new alerts */
+    CHECK_EQ_INT(vg_server_wait_idle(v.s, 30000), VG_OK);
+    CHECK_EQ_INT(call(&v, v.reader, "GET", "/api/v1/alerts?limit=100", NULL, &r), 200);
+    CHECK_EQ_INT(count(r.body, "Known exploited vulnerability found on a host"), 2);
 
     /* libssl3 upgraded to the bookworm fix, the openssl binary removed: CVE-2099-1000 is gone */
     CHECK_EQ_INT(call(&v, v.ingest, "POST", "/api/v1/ingest", upgrade, &r), 200);
