@@ -612,7 +612,11 @@ void vg_vuln_os_ecosystem(const char *id, const char *ver, char *dst, size_t dsz
         snprintf(dst, dsz, "%s", eco);
     } else {
         int vn = (int)(parts ? ver_prefix(ver, parts) : strlen(ver));
-        snprintf(dst, dsz, "%s:%s%.*s", eco, prefix, vn, ver);
+        /* OSV names Ubuntu LTS releases "Ubuntu:22.04:LTS": the April release of even years */
+        bool lts = !strcmp(eco, "Ubuntu") && vn == 5 && ver[0] >= '0' && ver[0] <= '9' &&
+                   ver[1] >= '0' && ver[1] <= '9' && (ver[1] - '0') % 2 == 0 && ver[2] == '.' &&
+                   ver[3] == '0' && ver[4] == '4';
+        snprintf(dst, dsz, "%s:%s%.*s%s", eco, prefix, vn, ver, lts ? ":LTS" : "");
     }
 }
 

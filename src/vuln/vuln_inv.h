@@ -80,8 +80,9 @@ int vg_vuln_inv_from_apk(const char *text, size_t len, const char *path, struct 
 int vg_vuln_inv_from_root(const char *root, struct vg_vuln_inv *out, char *err, size_t errsz);
 /*
  * The OSV ecosystem of an os-release ID and VERSION_ID: ("debian", "12.4") → "Debian:12",
- * ("ubuntu", "22.04") → "Ubuntu:22.04", ("alpine", "3.19.1") → "Alpine:v3.19", ("rhel",
- * "9.3") → "Red Hat:9"; an unknown ID is kept as is; an empty version gives the name alone.
+ * ("ubuntu", "22.04") → "Ubuntu:22.04:LTS" (LTS: April of even years), ("ubuntu", "23.10") →
+ * "Ubuntu:23.10", ("alpine", "3.19.1") → "Alpine:v3.19", ("rhel", "9.3") → "Red Hat:9"; an
+ * unknown ID is kept as is; an empty version gives the name alone.
  */
 void vg_vuln_os_ecosystem(const char *id, const char *version, char *dst, size_t dsz);
 /*

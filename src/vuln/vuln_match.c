@@ -556,7 +556,9 @@ static int match_pkg(struct matcher *m, const struct vg_vuln_pkg *p, const char 
     }
     codename = release ? release : vg_vuln_debian_codename(p->ecosystem);
     debian = !strncmp(p->ecosystem, "Debian", 6);
-    src = debian && p->source && *p->source ? p->source : p->name;
+    /* Debian's and Ubuntu's advisories name source packages */
+    src = (debian || !strncmp(p->ecosystem, "Ubuntu", 6)) && p->source && *p->source ? p->source
+                                                                                     : p->name;
     g = group_slot(m, p, src);
     if (g->first) {
         return replay(m, p, g);

@@ -558,7 +558,9 @@ static void purl(struct vg_sbuf *b, const struct vg_vuln_pkg *p)
     purl_part(b, p->version);
     const char *colon = strchr(eco, ':');
     if (colon) {
-        snprintf(distro, sizeof(distro), "%.*s-%s", (int)(colon - eco), eco, colon + 1);
+        const char *end = strchr(colon + 1, ':'); /* "Ubuntu:22.04:LTS" → ubuntu-22.04 */
+        snprintf(distro, sizeof(distro), "%.*s-%.*s", (int)(colon - eco), eco,
+                 (int)(end ? (size_t)(end - colon - 1) : strlen(colon + 1)), colon + 1);
         for (char *c = distro; *c; c++) {
             *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
         }

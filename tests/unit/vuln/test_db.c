@@ -17,6 +17,7 @@
 
 #include "vgtest.h"
 #include "vuln/vuln_db.h"
+#include "vuln/vuln_inv.h"
 
 static char root[256];
 static int ndb;
@@ -521,6 +522,34 @@ VG_TEST(match_osv_ecosystem_ranges_and_versions)
     CHECK(g && g->cvss == 5.4 && g->severity == VG_VULN_SEV_MEDIUM);
     match1(db, "PyPI", "listed-pkg", NULL, "1.0.2", VG_VULN_PEP440, &l);
     CHECK_EQ_INT(l.n, 0);
+    vg_vuln_db_close(db);
+}
+
+/* Ubuntu: OSV's "Ubuntu:22.04:LTS" records name source packages, like Debian's tracker. */
+VG_TEST(match_osv_ubuntu_lts_by_source_package)
+{
+    static const char rec[] =
+        "{\"schema_version\":\"1.6.0\",\"id\":\"UBUNTU-CVE-2099-7000\",\"modified\":"
+        "\"2026-01-01T00:00:00Z\",\"aliases\":[\"CVE-2099-7000\"],\"summary\":\"ubuntu test\","
+        "\"affected\":[{\"package\":{\"ecosystem\":\"Ubuntu:22.04:LTS\",\"name\":\"openssl\"},"
+        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
+        "\"3.0.2-0ubuntu1.18\"}]}]}]}";
+    struct vg_vuln_db *db = fresh_db();
+    struct gotlist l;
+    char err[256] = "", eco[64];
+    CHECK(db != NULL);
+    CHECK_EQ_INT(
+        vg_vuln_db_import_mem(db, "ubuntu.json", rec, sizeof(rec) - 1, NULL, err, sizeof(err)),
+        VG_OK);
+    vg_vuln_os_ecosystem("ubuntu", "22.04", eco, sizeof(eco));
+    CHECK_STR(eco, "Ubuntu:22.04:LTS");
+    match1(db, eco, "libssl3", "openssl", "3.0.2-0ubuntu1.15", VG_VULN_DPKG, &l);
+    CHECK_EQ_INT(l.n, 1);
+    CHECK(find(&l, "UBUNTU-CVE-2099-7000") != NULL);
+    match1(db, eco, "libssl3", "openssl", "3.0.2-0ubuntu1.18", VG_VULN_DPKG, &l);
+    CHECK_EQ_INT(l.n, 0);
+    match1(db, "Ubuntu:23.10", "libssl3", "openssl", "3.0.2-0ubuntu1.15", VG_VULN_DPKG, &l);
+    CHECK_EQ_INT(l.n, 0); /* another release */
     vg_vuln_db_close(db);
 }
 

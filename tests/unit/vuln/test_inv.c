@@ -459,7 +459,7 @@ VG_TEST(root_osrelease_absolute_symlink)
     snprintf(p, sizeof(p), "%s/etc/os-release", dir);
     CHECK_EQ_INT(symlink("/usr/lib/os-release", p), 0);
     CHECK_EQ_INT(vg_vuln_inv_from_root(dir, &inv, errbuf, sizeof(errbuf)), VG_ENOENT);
-    CHECK_STR(inv.ecosystem, "Ubuntu:22.04");
+    CHECK_STR(inv.ecosystem, "Ubuntu:22.04:LTS");
     vg_vuln_inv_fini(&inv);
     unlink(p);
     snprintf(p, sizeof(p), "%s/usr/lib/os-release", dir);
@@ -479,7 +479,10 @@ VG_TEST(osrelease_ecosystems)
         const char *text, *eco;
     } cases[] = {
         {"ID=debian\nVERSION_ID=\"12\"\n", "Debian:12"},
-        {"NAME=\"Ubuntu\"\r\nID=ubuntu\r\nVERSION_ID=\"22.04\"\r\n", "Ubuntu:22.04"},
+        {"NAME=\"Ubuntu\"\r\nID=ubuntu\r\nVERSION_ID=\"22.04\"\r\n", "Ubuntu:22.04:LTS"},
+        {"ID=ubuntu\nVERSION_ID=\"23.10\"\n", "Ubuntu:23.10"},
+        {"ID=ubuntu\nVERSION_ID=\"23.04\"\n", "Ubuntu:23.04"},
+        {"ID=ubuntu\nVERSION_ID=\"24.04\"\n", "Ubuntu:24.04:LTS"},
         {"ID=alpine\nVERSION_ID=3.19.1\n", "Alpine:v3.19"},
         {"ID=\"rhel\"\nVERSION_ID=\"9.3\"\n", "Red Hat:9"},
         {"ID='rocky'\nVERSION_ID='8.9'\n", "Rocky Linux:8"},
