@@ -1,5 +1,5 @@
 /*
- * agent_inv.c — the agent's "inventory" collector: installed packages (dpkg, rpm), users,
+ * agent_inv.c — the agent's "inventory" collector: installed packages (dpkg, apk, rpm), users,
  * groups, kernel modules and host facts, sent in full on start and as deltas on change (this
  * feeds vulnerability matching on the server).
  *
@@ -33,7 +33,7 @@
 struct inv_conf {
     bool enabled, rpm;
     int64_t interval_ms, debounce_ms;
-    char *dpkg_status, *passwd, *group, *modules;
+    char *dpkg_status, *apk_installed, *passwd, *group, *modules;
     char *os_release, *machine_id, *cpuinfo, *meminfo;
 };
 
@@ -53,6 +53,8 @@ static const struct vg_conf_field inv_conf_table[] = {
     {"inventory.debounce_ms", VG_CONF_INT, offsetof(struct inv_conf, debounce_ms), "2000", 0,
      600000, false, true, NULL, "wait after a watched file changed before checking"},
     INV_STR("dpkg_status", dpkg_status, "/var/lib/dpkg/status", "dpkg status file"),
+    INV_STR("apk_installed", apk_installed, "/lib/apk/db/installed",
+            "apk installed database (Alpine)"),
     INV_STR("passwd", passwd, "/etc/passwd", "user database"),
     INV_STR("group", group, "/etc/group", "group database"),
     INV_STR("modules", modules, "/proc/modules", "loaded kernel modules"),
@@ -139,13 +141,21 @@ static int pkgs_to_items(const struct vg_agent_pkgs *p, struct vg_agent_inv_list
     return rc;
 }
 
-/* dpkg and rpm packages; a missing dpkg status file or rpm program just adds nothing. */
+/* dpkg, apk and rpm packages; a missing database or rpm program just adds nothing. */
 static int inv_collect_pkgs(struct vg_agent_inv *c, struct vg_agent_inv_list *l)
 {
     struct vg_agent_pkgs p = {0};
     char err[256] = "";
     int rc = vg_agent_inv_dpkg_load(c->conf.dpkg_status, &p, err, sizeof(err));
     rc = rc == VG_ENOENT ? VG_OK : rc; /* not a dpkg system */
+    if (rc == VG_OK) {
+        char e2[256] = "";
+        int r2 = vg_agent_inv_apk_load(c->conf.apk_installed, &p, e2, sizeof(e2));
+        if ((r2 != VG_OK && r2 != VG_ENOENT) || (r2 == VG_OK && e2[0] && !err[0])) {
+            vg_strlcpy(err, e2, sizeof(err));
+        }
+        rc = r2 == VG_ENOENT ? VG_OK : r2; /* not an Alpine system */
+    }
     if (rc == VG_OK && c->conf.rpm) {
         char e2[256] = "";
         int r2 = vg_agent_inv_rpm_list(&p, e2, sizeof(e2));
@@ -379,7 +389,8 @@ static void inv_check(struct vg_agent_inv *c)
 /* Watch the directories of the dpkg status file, passwd and group (renames replace them). */
 static void inv_watch(struct vg_agent_inv *c)
 {
-    const char *files[] = {c->conf.dpkg_status, c->conf.passwd, c->conf.group};
+    const char *files[] = {c->conf.dpkg_status, c->conf.apk_installed, c->conf.passwd,
+                           c->conf.group};
     c->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     for (size_t i = 0; c->ino_fd >= 0 && i < VG_ARRAY_LEN(files); i++) {
         char dir[4096];
@@ -394,7 +405,8 @@ static void inv_watch(struct vg_agent_inv *c)
 /* Drain inotify; true when one of the watched files' names was touched. */
 static bool inv_watch_hit(struct vg_agent_inv *c)
 {
-    const char *files[] = {c->conf.dpkg_status, c->conf.passwd, c->conf.group};
+    const char *files[] = {c->conf.dpkg_status, c->conf.apk_installed, c->conf.passwd,
+                           c->conf.group};
     char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
     bool hit = false;
     ssize_t n;

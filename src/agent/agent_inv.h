@@ -23,8 +23,8 @@ struct vg_agent_pkg {
     const char *name;
     const char *version; /* as the manager writes it: dpkg "1:2.3-4", rpm "[E:]V-R" */
     const char *arch;    /* "amd64", "all", "x86_64", "noarch" */
-    const char *source;  /* dpkg source package (without its version), else NULL */
-    const char *type;    /* "deb" or "rpm" */
+    const char *source;  /* dpkg source package (without its version), apk origin, else NULL */
+    const char *type;    /* "deb", "apk" or "rpm" */
     uint32_t line;       /* dpkg: line of the paragraph's first field */
 };
 
@@ -50,6 +50,13 @@ int vg_agent_inv_dpkg_parse(const char *text, size_t len, const char *path,
                             struct vg_agent_pkgs *out, char *err, size_t errsz);
 /* Read and parse a status file (VG_ENOENT, VG_EIO, VG_ELIMIT when over the size bound). */
 int vg_agent_inv_dpkg_load(const char *path, struct vg_agent_pkgs *out, char *err, size_t errsz);
+/*
+ * Parse apk's installed database (Alpine, lib/apk/db/installed): P name, V version, A arch,
+ * o origin (kept as source); type "apk". Same returns and bounds as vg_agent_inv_dpkg_parse.
+ */
+int vg_agent_inv_apk_parse(const char *text, size_t len, const char *path,
+                           struct vg_agent_pkgs *out, char *err, size_t errsz);
+int vg_agent_inv_apk_load(const char *path, struct vg_agent_pkgs *out, char *err, size_t errsz);
 /*
  * The rpm database through `rpm -qa --queryformat ...` (posix_spawn, fixed argv; no shell).
  * VG_ENOENT when no rpm program is installed; VG_EIO when it fails.

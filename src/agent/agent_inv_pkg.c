@@ -1,7 +1,7 @@
 /*
  * agent_inv_pkg.c — installed packages for the inventory collector and, later, the
- * vulnerability module: a parser of dpkg's status file and a reader of the rpm database
- * through the rpm program.
+ * vulnerability module: a parser of dpkg's status file, of apk's installed database
+ * (Alpine) and a reader of the rpm database through the rpm program.
  *
  * The status file is deb822: paragraphs of "Field: value" lines separated by blank lines,
  * continuation lines starting with a space or tab. Only Package, Version, Architecture,
@@ -220,6 +220,135 @@ int vg_agent_inv_dpkg_load(const char *path, struct vg_agent_pkgs *out, char *er
         return rc;
     }
     rc = vg_agent_inv_dpkg_parse(text, len, path, out, err, errsz);
+    vg_free(text);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- apk */
+
+/*
+ * apk's installed database (lib/apk/db/installed): "K:value" lines, one package per block,
+ * blocks separated by blank lines; P name, V version, A arch, o origin (the aport the
+ * package was built from: Alpine's advisories name it). Other keys (files, checksums) are
+ * skipped. A block with a line that is not K:value, a repeated key or a value with spaces or
+ * control bytes is skipped whole (one problem), as is one without P or V.
+ */
+struct apk_block {
+    const char *v[4]; /* P V A o */
+    size_t n[4];
+    size_t line; /* the block's first line */
+    bool any, bad;
+};
+
+static bool apk_token(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f) {
+            return false;
+        }
+    }
+    return n > 0 && n <= VG_AGENT_INV_MAX_FIELD;
+}
+
+static int apk_finish(struct apk_block *k, const char *path, struct vg_agent_pkgs *out, char *err,
+                      size_t errsz)
+{
+    int rc = VG_OK;
+    if (k->any && !k->bad && (!k->v[0] || !k->v[1])) {
+        pkgs_problem(out, err, errsz, path, k->line,
+                     k->v[0] ? "package without V: (version)" : "package without P: (name)");
+    } else if (k->any && !k->bad) {
+        struct vg_agent_pkg p = {.name = pkgs_str(out, k->v[0], k->n[0]),
+                                 .version = pkgs_str(out, k->v[1], k->n[1]),
+                                 .arch = pkgs_str(out, k->v[2] ? k->v[2] : "", k->n[2]),
+                                 .source = k->v[3] ? pkgs_str(out, k->v[3], k->n[3]) : NULL,
+                                 .type = "apk",
+                                 .line = (uint32_t)k->line};
+        rc = !p.name || !p.version || !p.arch || (k->v[3] && !p.source) ? VG_ENOMEM
+                                                                        : pkgs_push(out, &p);
+    }
+    memset(k, 0, sizeof(*k));
+    return rc;
+}
+
+static void apk_line(struct apk_block *k, const char *s, size_t n, size_t line, const char *path,
+                     struct vg_agent_pkgs *out, char *err, size_t errsz)
+{
+    static const char keys[] = "PVAo";
+    const char *at;
+    if (!k->any) {
+        k->any = true;
+        k->line = line;
+    }
+    if (k->bad) {
+        return;
+    }
+    if (n < 2 || s[1] != ':') {
+        pkgs_problem(out, err, errsz, path, line, "expected 'K:value'");
+        k->bad = true;
+        return;
+    }
+    if (!(at = memchr(keys, s[0], 4))) {
+        return;
+    }
+    size_t i = (size_t)(at - keys);
+    if (k->v[i] || !apk_token(s + 2, n - 2)) {
+        char why[32];
+        snprintf(why, sizeof(why), k->v[i] ? "duplicate %c: line" : "invalid %c: value", s[0]);
+        pkgs_problem(out, err, errsz, path, line, why);
+        k->bad = true;
+        return;
+    }
+    k->v[i] = s + 2;
+    k->n[i] = n - 2;
+}
+
+int vg_agent_inv_apk_parse(const char *text, size_t len, const char *path,
+                           struct vg_agent_pkgs *out, char *err, size_t errsz)
+{
+    struct apk_block k;
+    size_t off = 0, line = 0;
+    int rc = VG_OK;
+    memset(&k, 0, sizeof(k));
+    path = path ? path : "apk installed";
+    while (rc == VG_OK && off < len) {
+        const char *s = text + off;
+        const char *nl = memchr(s, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - s) : len - off;
+        off += n + 1;
+        line++;
+        if (n && s[n - 1] == '\r') {
+            n--;
+        }
+        if (n == 0) {
+            rc = apk_finish(&k, path, out, err, errsz);
+        } else {
+            apk_line(&k, s, n, line, path, out, err, errsz);
+        }
+    }
+    if (rc == VG_OK) {
+        rc = apk_finish(&k, path, out, err, errsz);
+    }
+    if (rc == VG_ELIMIT && err) {
+        snprintf(err, errsz, "%s:%zu: more than %u packages", path, line, VG_AGENT_INV_MAX_PKGS);
+    }
+    return rc;
+}
+
+int vg_agent_inv_apk_load(const char *path, struct vg_agent_pkgs *out, char *err, size_t errsz)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = vg_file_read(path, VG_AGENT_INV_MAX_FILE, &text, &len);
+    if (rc != VG_OK) {
+        if (rc == VG_EIO && errno == ENOENT) {
+            rc = VG_ENOENT;
+        }
+        snprintf(err, errsz, "%s: %s", path,
+                 rc == VG_ELIMIT ? "larger than the size bound" : strerror(errno));
+        return rc;
+    }
+    rc = vg_agent_inv_apk_parse(text, len, path, out, err, errsz);
     vg_free(text);
     return rc;
 }

@@ -462,91 +462,32 @@ int vg_vuln_inv_from_dpkg_status(const char *path, struct vg_vuln_inv *out, char
 
 /* ---------------------------------------------------------------- apk installed db */
 
-struct apk_para {
-    const char *v[4]; /* P V A o */
-    size_t n[4];
-    size_t line;
-    bool any, bad;
-};
-
-static int apk_end(struct vg_vuln_inv *inv, struct apk_para *p, struct diag *d)
-{
-    int rc = VG_OK;
-    if (p->any && !p->bad) {
-        if (!p->v[0] || !p->v[1]) {
-            diag_problem(d, p->line, "package without %s", p->v[0] ? "V: (version)" : "P: (name)");
-        } else {
-            struct vg_vuln_pkg k = {.scheme = VG_VULN_APK};
-            struct vg_vuln_inv_rec rec = {.line = (uint32_t)p->line};
-            k.name = inv_str(inv, p->v[0], p->n[0]);
-            k.version = inv_str(inv, p->v[1], p->n[1]);
-            k.arch = inv_str(inv, p->v[2] ? p->v[2] : "", p->n[2]);
-            k.source = p->v[3] ? inv_str(inv, p->v[3], p->n[3]) : k.name;
-            rec.source_version = k.version;
-            rc = (!k.name || !k.version || !k.arch || !k.source) ? VG_ENOMEM
-                                                                 : inv_push(inv, &k, &rec);
-        }
-    }
-    memset(p, 0, sizeof(*p));
-    return rc;
-}
-
-static void apk_line(struct apk_para *p, const char *s, size_t n, size_t line, struct diag *d)
-{
-    static const char keys[] = "PVAo";
-    const char *k;
-    if (!p->any) {
-        p->any = true;
-        p->line = line;
-    }
-    if (p->bad) {
-        return;
-    }
-    if (n < 2 || s[1] != ':') {
-        diag_problem(d, line, "expected 'K:value'");
-        p->bad = true;
-        return;
-    }
-    if (!(k = memchr(keys, s[0], 4))) {
-        return;
-    }
-    size_t i = (size_t)(k - keys);
-    if (p->v[i] || !token_ok(s + 2, n - 2) || n - 2 > VG_VULN_INV_MAX_FIELD) {
-        diag_problem(d, line, p->v[i] ? "duplicate %c: line" : "invalid %c: value", s[0]);
-        p->bad = true;
-        return;
-    }
-    p->v[i] = s + 2;
-    p->n[i] = n - 2;
-}
-
+/* The agent's reader (agent_inv_pkg.c), as an inventory: scheme apk, the origin as the source
+   package (the package itself when it has none). */
 int vg_vuln_inv_from_apk(const char *text, size_t len, const char *path, struct vg_vuln_inv *out,
                          char *err, size_t errsz)
 {
-    struct diag d = {.path = path, .msg = out->err, .msgsz = sizeof(out->err)};
-    struct apk_para p = {0};
-    size_t off = 0, line = 0;
-    int rc = VG_OK;
-    d.have_msg = out->err[0] != 0;
-    while (off < len && rc == VG_OK) {
-        const char *s = text + off;
-        const char *nl = memchr(s, '\n', len - off);
-        size_t n = nl ? (size_t)(nl - s) : len - off;
-        off += n + (nl ? 1 : 0);
-        line++;
-        if (n && s[n - 1] == '\r') {
-            n--;
-        }
-        if (n == 0) {
-            rc = apk_end(out, &p, &d);
-        } else {
-            apk_line(&p, s, n, line, &d);
-        }
+    struct vg_agent_pkgs l = {0};
+    char e[256] = "";
+    int rc = vg_agent_inv_apk_parse(text, len, path, &l, e, sizeof(e));
+    for (size_t i = 0; rc == VG_OK && i < l.n; i++) {
+        struct vg_vuln_pkg k = {.scheme = VG_VULN_APK};
+        struct vg_vuln_inv_rec rec = {.line = l.v[i].line};
+        k.name = inv_str(out, l.v[i].name, strlen(l.v[i].name));
+        k.version = inv_str(out, l.v[i].version, strlen(l.v[i].version));
+        k.arch = inv_str(out, l.v[i].arch, strlen(l.v[i].arch));
+        k.source = l.v[i].source ? inv_str(out, l.v[i].source, strlen(l.v[i].source)) : k.name;
+        rec.source_version = k.version;
+        rc = (!k.name || !k.version || !k.arch || !k.source) ? VG_ENOMEM : inv_push(out, &k, &rec);
     }
-    if (rc == VG_OK) {
-        rc = apk_end(out, &p, &d);
+    out->bad += l.bad;
+    if (l.bad && !out->err[0]) {
+        vg_strlcpy(out->err, e, sizeof(out->err));
     }
-    out->bad += d.bad;
+    if (rc == VG_ELIMIT) {
+        vg_strlcpy(out->err, e, sizeof(out->err));
+    }
+    vg_agent_pkgs_fini(&l);
     err_copy(err, errsz, out->err);
     return rc;
 }

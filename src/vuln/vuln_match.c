@@ -556,9 +556,10 @@ static int match_pkg(struct matcher *m, const struct vg_vuln_pkg *p, const char 
     }
     codename = release ? release : vg_vuln_debian_codename(p->ecosystem);
     debian = !strncmp(p->ecosystem, "Debian", 6);
-    /* Debian's and Ubuntu's advisories name source packages */
-    src = (debian || !strncmp(p->ecosystem, "Ubuntu", 6)) && p->source && *p->source ? p->source
-                                                                                     : p->name;
+    /* Debian's, Ubuntu's and Alpine's advisories name source packages (Alpine: the origin) */
+    bool by_source =
+        debian || !strncmp(p->ecosystem, "Ubuntu", 6) || !strncmp(p->ecosystem, "Alpine", 6);
+    src = by_source && p->source && *p->source ? p->source : p->name;
     g = group_slot(m, p, src);
     if (g->first) {
         return replay(m, p, g);

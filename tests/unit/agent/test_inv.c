@@ -123,6 +123,35 @@ VG_TEST(dpkg_real_status_of_this_machine)
     vg_agent_pkgs_fini(&l);
 }
 
+VG_TEST(apk_installed_db_parses)
+{
+    /* two packages (CRLF in the second), a block without V:, a stray line, no final newline */
+    static const char db[] = "C:Q1abc=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\nS:407210\n"
+                             "o:musl\nF:lib\nR:libc.musl-x86_64.so.1\n\n"
+                             "P:libssl3\r\nV:3.1.4-r5\r\nA:x86_64\r\no:openssl\r\n\r\n"
+                             "P:broken\nA:x86_64\n\n"
+                             "not a key line\n\n"
+                             "P:busybox\nV:1.36.1-r15\nA:x86_64";
+    struct vg_agent_pkgs l = {0};
+    char err[128] = "";
+    CHECK_EQ_INT(vg_agent_inv_apk_parse(db, sizeof(db) - 1, "installed", &l, err, sizeof(err)),
+                 VG_OK);
+    CHECK_EQ_INT(l.n, 3);
+    CHECK_EQ_INT(l.bad, 2);
+    CHECK_STR(err, "installed:15: package without V: (version)");
+    const struct vg_agent_pkg *p = vg_agent_pkgs_find(&l, "libssl3");
+    CHECK(p && !strcmp(p->version, "3.1.4-r5") && !strcmp(p->arch, "x86_64") && p->source &&
+          !strcmp(p->source, "openssl") && !strcmp(p->type, "apk"));
+    p = vg_agent_pkgs_find(&l, "busybox");
+    CHECK(p && !strcmp(p->version, "1.36.1-r15") && !p->source);
+    CHECK(vg_agent_pkgs_find(&l, "musl") != NULL);
+    vg_agent_pkgs_fini(&l);
+    memset(&l, 0, sizeof(l));
+    CHECK_EQ_INT(vg_agent_inv_apk_load("/nonexistent/apk/installed", &l, err, sizeof(err)),
+                 VG_ENOENT);
+    vg_agent_pkgs_fini(&l);
+}
+
 VG_TEST(rpm_output_parses)
 {
     static const char out[] = "bash\t0:5.1.8-6.el9\tx86_64\n"

@@ -289,6 +289,41 @@ VG_TEST(outside_import_reaches_old_inventories)
     hresp_free(&r);
 }
 
+/* An Alpine host (the agent's apk inventory): OSV records of its release, by origin. */
+VG_TEST(alpine_host_matched_by_origin)
+{
+    static const char osv[] =
+        "{\"id\":\"ALPINE-CVE-2099-7100\",\"modified\":\"2026-01-01T00:00:00Z\","
+        "\"affected\":[{\"package\":{\"ecosystem\":\"Alpine:v3.19\",\"name\":\"openssl\"},"
+        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
+        "\"3.1.4-r6\"}]}]}]}";
+    static const char inv[] =
+        "{\"event.dataset\":\"inventory\",\"event.action\":\"inventory_host\",\"host.name\":"
+        "\"edge-1\",\"host.os.platform\":\"alpine\",\"host.os.version\":\"3.19.1\"}\n"
+        "{\"event.dataset\":\"inventory\",\"event.action\":\"inventory_packages\",\"host.name\":"
+        "\"edge-1\",\"packages\":[{\"name\":\"libcrypto3\",\"version\":\"3.1.4-r5\","
+        "\"architecture\":\"x86_64\",\"type\":\"apk\",\"source\":\"openssl\"},{\"name\":"
+        "\"musl\",\"version\":\"1.2.4_git20230717-r4\",\"architecture\":\"x86_64\",\"type\":"
+        "\"apk\"}]}\n";
+    struct srv v;
+    struct hresp r = {0};
+    if (!srv_open(&v)) {
+        CHECK(!"server");
+        srv_close(&v);
+        return;
+    }
+    CHECK_EQ_INT(call(&v, v.admin, "POST", "/api/v1/vulns/db/import?name=alpine.json", osv, &r),
+                 200);
+    CHECK_EQ_INT(call(&v, v.ingest, "POST", "/api/v1/ingest", inv, &r), 200);
+    CHECK(settle(&v));
+    CHECK_EQ_INT(call(&v, v.reader, "GET", "/api/v1/vulns/hosts/edge-1", NULL, &r), 200);
+    CHECK(r.body && strstr(r.body, "\"ecosystem\":\"Alpine:v3.19\"") &&
+          strstr(r.body, "\"packages\":2") && strstr(r.body, "ALPINE-CVE-2099-7100") &&
+          strstr(r.body, "\"package\":\"libcrypto3\"") && strstr(r.body, "\"fixed\":\"3.1.4-r6\""));
+    srv_close(&v);
+    hresp_free(&r);
+}
+
 VG_TEST(disabled_serves_nothing)
 {
     struct srv v;

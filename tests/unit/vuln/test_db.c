@@ -553,6 +553,30 @@ VG_TEST(match_osv_ubuntu_lts_by_source_package)
     vg_vuln_db_close(db);
 }
 
+/* Alpine: OSV's records name the origin (aport), and apk versions compare as apk does. */
+VG_TEST(match_osv_alpine_by_origin)
+{
+    static const char rec[] =
+        "{\"id\":\"ALPINE-CVE-2099-7100\",\"modified\":\"2026-01-01T00:00:00Z\","
+        "\"affected\":[{\"package\":{\"ecosystem\":\"Alpine:v3.19\",\"name\":\"openssl\"},"
+        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
+        "\"3.1.4-r6\"}]}]}]}";
+    struct vg_vuln_db *db = fresh_db();
+    struct gotlist l;
+    char err[256] = "";
+    CHECK(db != NULL);
+    CHECK_EQ_INT(
+        vg_vuln_db_import_mem(db, "alpine.json", rec, sizeof(rec) - 1, NULL, err, sizeof(err)),
+        VG_OK);
+    match1(db, "Alpine:v3.19", "libcrypto3", "openssl", "3.1.4-r5", VG_VULN_APK, &l);
+    CHECK_EQ_INT(l.n, 1);
+    match1(db, "Alpine:v3.19", "libcrypto3", "openssl", "3.1.4-r6", VG_VULN_APK, &l);
+    CHECK_EQ_INT(l.n, 0);
+    match1(db, "Alpine:v3.19", "libcrypto3", "openssl", "3.1.4_p1-r0", VG_VULN_APK, &l);
+    CHECK_EQ_INT(l.n, 0); /* _p (patch) sorts after the release */
+    vg_vuln_db_close(db);
+}
+
 VG_TEST(match_many_and_stop)
 {
     struct vg_vuln_db *db = full_db();
