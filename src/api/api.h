@@ -9,7 +9,8 @@
  * (they append to the journal of src/ingest), then starts it. Every request is routed and
  * authenticated before its body is read, and authorised before its handler runs: deny by
  * default — only GET /healthz, POST /api/v1/auth/login and GET /services/collector/health
- * answer without credentials. See docs/api.md.
+ * answer without credentials (and the web console's static files, which the server registers
+ * as public routes: src/server/server_web.c). See docs/api.md.
  *
  * Threads: by default each connection has its own thread, so handlers run concurrently on
  * many threads and may block (fsync, a search, back-pressure) without stalling other
@@ -88,14 +89,26 @@ const char *vg_api_header(const struct vg_api_req *req, const char *name);
 /*
  * What a handler fills. status defaults to 200, content_type to "application/json" (set it
  * to a static string or one in req->arena). The framework frees body and headers, and adds
- * X-Content-Type-Options: nosniff, Cache-Control: no-store, X-Frame-Options: DENY and
- * Referrer-Policy: no-referrer unless the handler set a header of that name.
+ * X-Content-Type-Options: nosniff, Cache-Control: no-store, X-Frame-Options: DENY,
+ * Referrer-Policy: no-referrer and Content-Security-Policy: VG_API_CSP unless the handler
+ * set a header of that name.
  */
+/*
+ * The default Content-Security-Policy of every response: the web console's pages load only
+ * their own scripts, styles and images (no inline script or style, no eval), talk only to
+ * this server, and cannot be framed; an API answer opened in a browser runs nothing.
+ */
+#define VG_API_CSP                                                                                 \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "                   \
+    "frame-ancestors 'none'"
+struct vg_api_stream;
 struct vg_api_resp {
     int status;
     const char *content_type;
     struct vg_sbuf body;
-    struct vg_sbuf headers; /* use vg_api_resp_header */
+    struct vg_sbuf headers;       /* use vg_api_resp_header */
+    struct vg_api_stream *stream; /* set by vg_api_resp_stream */
 };
 /* Add a response header (may repeat, e.g. Set-Cookie). VG_EINVAL if name or value hold CR/LF. */
 int vg_api_resp_header(struct vg_api_resp *resp, const char *name, const char *value);
@@ -105,6 +118,28 @@ int vg_api_resp_header(struct vg_api_resp *resp, const char *name, const char *v
  */
 void vg_api_resp_error(struct vg_api_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/*
+ * A streamed response (server-sent events): after the handler returns, the status and headers
+ * go out at once, then the bytes fn produces for as long as it produces them. fn runs on the
+ * connection's thread, called again each time its previous bytes were sent: it writes at most
+ * size bytes to buf and returns how many (> 0), or 0 to end the stream. It may wait for
+ * something to send, but must look at vg_api_stream_alive(s) at least every second while it
+ * waits and return 0 once it is false. free_ctx(ctx) (may be NULL) runs when the response is
+ * done, on any thread. Only 2xx responses stream (an error status sends the body instead).
+ * Returns VG_OK, VG_EUNSUPPORTED when the server runs a thread pool (a waiting fn would stall
+ * the other connections of its thread: streams need a thread per connection, the default),
+ * VG_ENOMEM. On failure free_ctx(ctx) has been called.
+ */
+typedef size_t (*vg_api_stream_fn)(void *ctx, struct vg_api_stream *s, char *buf, size_t size);
+int vg_api_resp_stream(const struct vg_api_req *req, struct vg_api_resp *resp, vg_api_stream_fn fn,
+                       void *ctx, void (*free_ctx)(void *ctx));
+/*
+ * False once the server is stopping, or the credentials that opened the stream no longer
+ * hold: the session was closed or expired, the token revoked, the user deleted or given a
+ * role below the route's (checked at most every 5 s; sessions count the stream as activity).
+ */
+bool vg_api_stream_alive(struct vg_api_stream *s);
 
 /*
  * A route handler, called only for authorised requests, once per request, after the whole

@@ -176,6 +176,8 @@ static void resp_fini(struct vg_api_resp *resp)
 {
     vg_sbuf_fini(&resp->body);
     vg_sbuf_fini(&resp->headers);
+    vg_api_stream_free(resp->stream);
+    resp->stream = NULL;
 }
 
 static void free_body(void *p)
@@ -190,6 +192,7 @@ static void add_headers(struct MHD_Response *r, const struct vg_api_resp *resp)
         {"Cache-Control", "no-store"},
         {"X-Frame-Options", "DENY"},
         {"Referrer-Policy", "no-referrer"},
+        {"Content-Security-Policy", VG_API_CSP},
     };
     for (size_t off = 0; off < resp->headers.len;) {
         const char *n = resp->headers.p + off;
@@ -217,10 +220,20 @@ static enum MHD_Result queue(struct rq *rq, struct vg_api_resp *resp)
     }
     int status = resp->status ? resp->status : 200;
     size_t len = 0;
-    char *buf = resp->body.p ? vg_sbuf_take(&resp->body, &len) : NULL;
-    struct MHD_Response *r =
-        buf ? MHD_create_response_from_buffer_with_free_callback(len, buf, free_body)
-            : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    char *buf = NULL;
+    struct MHD_Response *r = NULL;
+    if (resp->stream && status >= 200 && status < 300) {
+        /* the stream's state now belongs to the response (freed by vg_api_stream_free) */
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, vg_api_stream_read,
+                                              resp->stream, vg_api_stream_free);
+        if (r) {
+            resp->stream = NULL;
+        }
+    } else {
+        buf = resp->body.p ? vg_sbuf_take(&resp->body, &len) : NULL;
+        r = buf ? MHD_create_response_from_buffer_with_free_callback(len, buf, free_body)
+                : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
     if (!r) {
         vg_free(buf);
         resp_fini(resp);
@@ -245,6 +258,33 @@ static enum MHD_Result queue_error(struct rq *rq, int status, const char *code, 
     struct vg_api_resp resp = {.status = status};
     vg_api_resp_error(&resp, status, code, "%s", msg);
     return queue(rq, &resp);
+}
+
+int vg_api_resp_stream(const struct vg_api_req *req, struct vg_api_resp *resp, vg_api_stream_fn fn,
+                       void *ctx, void (*free_ctx)(void *ctx))
+{
+    struct rq *rq = req->internal;
+    if (rq->api->threads) {
+        if (free_ctx) {
+            free_ctx(ctx);
+        }
+        return VG_EUNSUPPORTED;
+    }
+    /* the credential that authenticated the request, to check it again while streaming */
+    const char *cred = NULL;
+    if (rq->who.kind == VG_API_AUTH_SESSION) {
+        cred = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "vigie_session");
+    } else if (rq->who.kind == VG_API_AUTH_TOKEN) {
+        const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Authorization");
+        const char *sp = h ? strchr(h, ' ') : NULL;
+        cred = sp ? sp + strspn(sp, " ") : NULL;
+    } else if (rq->who.kind == VG_API_AUTH_PASSWORD) {
+        cred = rq->who.name;
+    }
+    vg_api_stream_free(resp->stream);
+    resp->stream = vg_api_stream_new(rq->api, &rq->who, cred, rq->route->role, fn, ctx, free_ctx,
+                                     &rq->out_bytes);
+    return resp->stream ? VG_OK : VG_ENOMEM;
 }
 
 /* ---------------------------------------------------------------- request accessors */

@@ -151,6 +151,9 @@ int vg_api_session_open(struct vg_api_auth *a, const char *user, char sid[VG_API
  */
 int vg_api_session_check(struct vg_api_auth *a, const char *sid, struct vg_arena *arena,
                          struct vg_api_principal *p, char csrf[VG_API_SID_SIZE]);
+/* The same check without refreshing the idle timer (a stream is not user activity). */
+int vg_api_session_peek(struct vg_api_auth *a, const char *sid, struct vg_arena *arena,
+                        struct vg_api_principal *p);
 void vg_api_session_close(struct vg_api_auth *a, const char *sid);
 /* Session state lives in the auth object; these are called by api_auth.c. */
 struct vg_api_sessions;
@@ -161,6 +164,21 @@ void vg_api_auth_lifetimes(struct vg_api_auth *a, int64_t *idle_ns, int64_t *max
 
 /* Constant-time comparison of two strings (length leaks, content does not). */
 bool vg_api_secret_eq(const char *a, size_t an, const char *b, size_t bn);
+
+/* ---------------------------------------------------------------- streamed responses */
+
+/*
+ * api_stream.c: the state of a streamed response (vg_api_resp_stream). new copies the
+ * credential that authenticated the request (session id, token; the user name for Basic) to
+ * check it again while the stream lasts; role is the route's. read and free are libmicrohttpd's
+ * content reader and its free callback; out counts the bytes sent (the request's, valid while
+ * the reader runs). new calls free_ctx(ctx) when it fails (NULL).
+ */
+struct vg_api_stream *vg_api_stream_new(struct vg_api *api, const struct vg_api_principal *who,
+                                        const char *cred, int role, vg_api_stream_fn fn, void *ctx,
+                                        void (*free_ctx)(void *ctx), size_t *out);
+ssize_t vg_api_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void vg_api_stream_free(void *cls);
 
 /* ---------------------------------------------------------------- ingest body parsers */
 

@@ -150,8 +150,9 @@ static void forget(struct vg_api_sessions *s, const uint8_t id[32])
     pthread_mutex_unlock(&s->lock);
 }
 
-int vg_api_session_check(struct vg_api_auth *a, const char *sid, struct vg_arena *arena,
-                         struct vg_api_principal *p, char csrf[VG_API_SID_SIZE])
+/* vg_api_session_check and vg_api_session_peek: touch says whether to refresh the idle timer. */
+static int session_check(struct vg_api_auth *a, const char *sid, struct vg_arena *arena,
+                         struct vg_api_principal *p, char csrf[VG_API_SID_SIZE], bool touch)
 {
     struct vg_api_sessions *s = vg_api_auth_sessions(a);
     uint8_t id[32], fp[16], now_fp[16];
@@ -186,11 +187,26 @@ int vg_api_session_check(struct vg_api_auth *a, const char *sid, struct vg_arena
     }
     p->kind = VG_API_AUTH_SESSION;
     pthread_mutex_lock(&s->lock);
-    if ((x = find(s, id, &at))) {
+    if ((x = find(s, id, &at)) && touch) {
         x->last = now;
     }
     pthread_mutex_unlock(&s->lock);
     return VG_OK;
+}
+
+int vg_api_session_check(struct vg_api_auth *a, const char *sid, struct vg_arena *arena,
+                         struct vg_api_principal *p, char csrf[VG_API_SID_SIZE])
+{
+    return session_check(a, sid, arena, p, csrf, true);
+}
+
+int vg_api_session_peek(struct vg_api_auth *a, const char *sid, struct vg_arena *arena,
+                        struct vg_api_principal *p)
+{
+    char csrf[VG_API_SID_SIZE];
+    int rc = session_check(a, sid, arena, p, csrf, false);
+    sodium_memzero(csrf, sizeof(csrf));
+    return rc;
 }
 
 void vg_api_session_close(struct vg_api_auth *a, const char *sid)

@@ -2,8 +2,9 @@
  * test_http.c — the API's HTTP framework on a real loopback socket: exact and {param}
  * routes, 404/405 with Allow, HEAD, the body limit (by Content-Length and while a chunked
  * body streams), query and header getters, handler status mapping, security headers on
- * every response, /healthz with a failing check, the /metrics exposition format (label
- * escaping, the metrics token), the access log (no secrets), HTTPS, and the thread pool.
+ * every response (the Content-Security-Policy unless the handler set its own), /healthz with
+ * a failing check, the /metrics exposition format (label escaping, the metrics token), the
+ * access log (no secrets), HTTPS, and the thread pool.
  */
 #include "api_test.h"
 
@@ -39,6 +40,16 @@ static int h_custom_error(void *ctx, const struct vg_api_req *req, struct vg_api
     return VG_ENOENT; /* the handler's own error status wins over the mapping */
 }
 
+static int h_own_csp(void *ctx, const struct vg_api_req *req, struct vg_api_resp *resp)
+{
+    VG_UNUSED(ctx);
+    VG_UNUSED(req);
+    resp->content_type = "text/html";
+    vg_api_resp_header(resp, "content-security-policy", "default-src 'none'; style-src 'self'");
+    vg_sbuf_adds(&resp->body, "<p>report</p>");
+    return VG_OK;
+}
+
 static struct rig open_rig(const struct vg_api_opts *o, bool *ok)
 {
     struct rig r;
@@ -65,7 +76,8 @@ static struct rig open_rig(const struct vg_api_opts *o, bool *ok)
               vg_api_route(r.api, "GET", "/fail/custom", VG_API_ROLE_PUBLIC, h_custom_error,
                            NULL) == VG_OK &&
               vg_api_route(r.api, "GET", "/api/v1/private", VG_API_ROLE_READ, h_echo, "priv") ==
-                  VG_OK;
+                  VG_OK &&
+              vg_api_route(r.api, "GET", "/report", VG_API_ROLE_PUBLIC, h_own_csp, NULL) == VG_OK;
     }
     return r;
 }
@@ -133,14 +145,26 @@ VG_TEST(security_headers_everywhere)
 {
     RIG(r, NULL);
     struct hresp h = {0};
-    char v[128];
+    char v[128], csp[512];
     const char *paths[] = {"/api/v1/things", "/nope", "/api/v1/private", "/fail/io"};
     for (size_t i = 0; i < VG_ARRAY_LEN(paths); i++) {
         CHECK(http1(r.port, "GET", paths[i], NULL, NULL, &h) > 0);
         CHECK_STR(hr_header(&h, "X-Content-Type-Options", v, sizeof(v)), "nosniff");
         CHECK_STR(hr_header(&h, "Cache-Control", v, sizeof(v)), "no-store");
         CHECK_STR(hr_header(&h, "X-Frame-Options", v, sizeof(v)), "DENY");
+        CHECK_STR(hr_header(&h, "Content-Security-Policy", csp, sizeof(csp)), VG_API_CSP);
     }
+    /* errors before any handler (401, 405) carry it too */
+    CHECK_EQ_INT(http1(r.port, "POST", "/api/v1/things", NULL, "x", &h), 405);
+    CHECK_STR(hr_header(&h, "Content-Security-Policy", csp, sizeof(csp)), VG_API_CSP);
+    CHECK(strstr(VG_API_CSP, "script-src 'self'") && strstr(VG_API_CSP, "frame-ancestors 'none'") &&
+          !strstr(VG_API_CSP, "unsafe"));
+    /* a handler's own policy (the case report) replaces the default, exactly once */
+    CHECK_EQ_INT(http1(r.port, "GET", "/report", NULL, NULL, &h), 200);
+    CHECK_STR(hr_header(&h, "Content-Security-Policy", csp, sizeof(csp)),
+              "default-src 'none'; style-src 'self'");
+    const char *first = strcasestr(h.head, "Content-Security-Policy:");
+    CHECK(first && !strcasestr(first + 1, "Content-Security-Policy:"));
     hresp_free(&h);
     rig_close(&r);
 }
