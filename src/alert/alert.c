@@ -307,6 +307,14 @@ int64_t vg_triage_position(struct vg_triage *t)
     return p;
 }
 
+uint64_t vg_triage_changes(struct vg_triage *t)
+{
+    tx_lock(t);
+    uint64_t c = t->changes + (uint64_t)t->position;
+    tx_unlock(t);
+    return c;
+}
+
 void vg_triage_set_store(struct vg_triage *t, struct vg_store *store)
 {
     tx_lock(t);

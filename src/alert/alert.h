@@ -144,6 +144,12 @@ int vg_triage_process(struct vg_triage *t, const struct vg_store_alert *a, size_
                       char *err, size_t errsz);
 /* The last alert id triaged (0: none). */
 int64_t vg_triage_position(struct vg_triage *t);
+/*
+ * A number that changes whenever the incidents may have changed: alerts triaged or an
+ * incident updated (vg_triage_incident_update). For change detection (the console's live
+ * stream), not a count. Thread-safe.
+ */
+uint64_t vg_triage_changes(struct vg_triage *t);
 
 /* ---------------------------------------------------------------- consumer thread */
 

@@ -535,6 +535,9 @@ int vg_triage_incident_update(struct vg_triage *t, const char *tenant, const cha
     }
     rc = rc ? rc : incident_change(inc, st, assignee, verdict, summary);
     rc = rc ? rc : update_locked(t, tenant, actor, inc, in_mem, err, errsz);
+    if (rc == VG_OK) {
+        t->changes++;
+    }
     if (rc != VG_OK && inc) { /* memory must match the db again */
         if (tx_map_get(&t->incs, (uint64_t)id) != inc) {
             tx_incident_free(inc);

@@ -251,6 +251,7 @@ struct vg_triage {
     struct tx_exc **excs;
     size_t nexcs, cexcs;
     int64_t position;
+    uint64_t changes; /* incident updates through the API (vg_triage_changes) */
     int64_t next_incident, next_exception;
     vg_time_t clock;      /* the newest alert time seen */
     vg_time_t last_sweep; /* clock at the last prune */
