@@ -7,6 +7,7 @@
  *   POST /api/v1/rules/reload                            (admin)  build and swap a generation
  *   GET  /api/v1/stats                                   (read)   pipeline and input counters
  *
+ * and registers the console's files (server_web.c) and its live stream (server_stream.c),
  * plus the pipeline's metrics on /metrics and a health check on /healthz. Every handler is
  * confined to the request's tenant (req->tenant) and is thread-safe: the store and the
  * query module read on their own connections, the ruleset is reference-counted.
@@ -483,5 +484,7 @@ int vg_server_api_register(struct vg_server *s, struct vg_api *api)
     rc = rc == VG_OK ? vg_api_metrics_add(api, metrics, s) : rc;
     rc = rc == VG_OK ? vg_server_intel_api_register(s->intel, api) : rc;
     rc = rc == VG_OK ? vg_server_vuln_api_register(s->vuln, api) : rc;
+    rc = rc == VG_OK ? vg_server_web_register(api) : rc;
+    rc = rc == VG_OK ? vg_server_stream_register(s, api) : rc;
     return rc == VG_OK ? vg_api_health_add(api, "pipeline", health, s) : rc;
 }

@@ -247,6 +247,9 @@ extern const struct vg_web_file vg_web_file_table[]; /* ends with {NULL} */
  */
 int vg_server_web_register(struct vg_api *api);
 
+/* GET /api/v1/stream: live updates for the console as server-sent events (server_stream.c). */
+int vg_server_stream_register(struct vg_server *s, struct vg_api *api);
+
 /* Register the server's own HTTP endpoints (search, alerts, rules, stats, metrics, health). */
 int vg_server_api_register(struct vg_server *s, struct vg_api *api);
 /* Is the pipeline running (not stopped by an unrecoverable error)? */

@@ -1,0 +1,107 @@
+// api.js — every call of the console goes to the same REST API the CLI uses (docs/api.md):
+// the session cookie (HttpOnly, set by POST /api/v1/auth/login) authenticates, and every
+// state-changing request carries the CSRF token the login returned, in X-CSRF-Token. The
+// token is kept in sessionStorage (per tab); a tab without it logs in again.
+
+const CSRF_KEY = 'vigie.csrf';
+const USER_KEY = 'vigie.user';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+export function currentUser() {
+  try {
+    return JSON.parse(sessionStorage.getItem(USER_KEY) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+export function hasSession() {
+  return !!sessionStorage.getItem(CSRF_KEY);
+}
+
+function forget() {
+  sessionStorage.removeItem(CSRF_KEY);
+  sessionStorage.removeItem(USER_KEY);
+}
+
+async function parse(res) {
+  const text = await res.text();
+  let body = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  if (!res.ok) {
+    const e = body && body.error ? body.error : {};
+    throw new ApiError(res.status, e.code, e.message);
+  }
+  return body;
+}
+
+// call('GET', '/api/v1/incidents', {query: {status: 'open'}}) → the parsed JSON body.
+export async function call(method, path, opts = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(opts.query || {})) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+  }
+  const headers = {Accept: 'application/json'};
+  if (method !== 'GET' && method !== 'HEAD') {
+    headers['X-CSRF-Token'] = sessionStorage.getItem(CSRF_KEY) || '';
+  }
+  let body;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  const res = await fetch(url, {method, headers, body, credentials: 'same-origin', cache: 'no-store'});
+  try {
+    return await parse(res);
+  } catch (e) {
+    if (e.status === 401 && !opts.noRedirect) {
+      forget();
+      onUnauthorized();
+    }
+    throw e;
+  }
+}
+
+export const get = (path, query) => call('GET', path, {query});
+export const post = (path, body) => call('POST', path, {body: body || {}});
+export const patch = (path, body) => call('PATCH', path, {body});
+
+export async function login(user, password) {
+  const r = await call('POST', '/api/v1/auth/login', {body: {user, password}, noRedirect: true});
+  sessionStorage.setItem(CSRF_KEY, r.csrf_token);
+  sessionStorage.setItem(USER_KEY, JSON.stringify({name: r.user, role: r.role, tenant: r.tenant}));
+  return r;
+}
+
+export async function logout() {
+  try {
+    await call('POST', '/api/v1/auth/logout', {noRedirect: true});
+  } finally {
+    forget();
+  }
+}
+
+// Roles are ordered as on the server; the console only hides what the server would refuse.
+const ROLES = ['public', 'ingest', 'read', 'analyst', 'admin'];
+export function may(role) {
+  const u = currentUser();
+  return !!u && ROLES.indexOf(u.role) >= ROLES.indexOf(role);
+}
