@@ -7,7 +7,11 @@ PKGS="build-essential cmake ninja-build pkg-config git python3 python3-yaml
       libssl-dev libmicrohttpd-dev libsodium-dev libzstd-dev libcurl4-openssl-dev nftables iproute2 curl
       libbpf-dev bpftool libelf-dev zlib1g-dev libyara-dev libpcap-dev tshark tcpdump openssl
       clang-14 libclang-rt-14-dev llvm-14 clang-format-14
-      libevtx-utils hyperfine valgrind"
+      libevtx-utils hyperfine valgrind chromium"
+# the web console's browser test (tests/ui) runs playwright-core on Node.js; a Node.js already
+# installed (e.g. a newer one from NodeSource, which bundles npm) is kept
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
