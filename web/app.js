@@ -12,6 +12,9 @@ import * as search from './search.js';
 import * as cases from './cases.js';
 import * as approvals from './approvals.js';
 import * as vulns from './vulns.js';
+import * as runs from './runs.js';
+import * as rules from './rules.js';
+import * as fleet from './fleet.js';
 import * as live from './live.js';
 
 const PAGES = [
@@ -20,11 +23,14 @@ const PAGES = [
   {path: 'search', label: 'Search', key: 's', mod: search},
   {path: 'cases', label: 'Cases', key: 'c', mod: cases},
   {path: 'approvals', label: 'Approvals', key: 'a', mod: approvals},
+  {path: 'runs', label: 'Playbooks', key: 'p', mod: runs},
+  {path: 'rules', label: 'Rules', key: 'r', mod: rules},
+  {path: 'fleet', label: 'Fleet', key: 'f', mod: fleet},
   {path: 'vulns', label: 'Vulnerabilities', key: 'v', mod: vulns},
 ];
 
 const SHORTCUTS = [
-  ['g then o / i / s / c / a / v', 'go to Overview, Incidents, Search, Cases, Approvals, Vulnerabilities'],
+  ['g then o / i / s / c / a / p / r / f / v', 'go to Overview, Incidents, Search, Cases, Approvals, Playbooks, Rules, Fleet, Vulnerabilities'],
   ['j / k', 'next / previous row'],
   ['Enter', 'open the selected row'],
   ['/', 'focus the search or filter box'],

@@ -135,6 +135,14 @@ VIGIE_URL="$U" UI_NODE_DIR="$NODE_DIR" CHROMIUM="$CHROMIUM" ARTIFACTS="$ART" \
     ANALYST_USER=alice ANALYST_PW="$ANALYST_PW" READ_USER=rita READ_PW="$READ_PW" RUN_ID="$RUN_ID" \
     PERF_EVENTS="${UI_PERF_EVENTS:-}" node "$HERE/console.mjs"
 rc=$?
+# further pages, one script each (tests/ui/pages_*.mjs: same environment, same exit convention)
+for script in "$HERE"/pages_*.mjs; do
+    [ -f "$script" ] || continue
+    echo "--- $(basename "$script")"
+    VIGIE_URL="$U" UI_NODE_DIR="$NODE_DIR" CHROMIUM="$CHROMIUM" ARTIFACTS="$ART" \
+        ANALYST_USER=alice ANALYST_PW="$ANALYST_PW" READ_USER=rita READ_PW="$READ_PW" \
+        RUN_ID="$RUN_ID" ADMIN_PW="$ADMIN_PW" node "$script" || rc=1
+done
 # the server stops cleanly (under ASan+UBSan: no leak, no error report)
 kill -TERM "$PID"
 wait "$PID"
