@@ -79,6 +79,7 @@ static void attempt_action(struct vg_respond *e, const struct vg_re_run *r, size
 {
     const struct vg_pb_step *ps = &r->pb->steps[step];
     if ((a->rc = vg_tmpl_render(ps->with, ctx, &a->input, a->err, sizeof(a->err))) != VG_OK) {
+        vg_sbuf_reset(&a->input); /* a partial rendering is not JSON: the error says why */
         return;
     }
     struct vg_json_parser *jp = vg_json_parser_create(NULL);
@@ -89,6 +90,7 @@ static void attempt_action(struct vg_respond *e, const struct vg_re_run *r, size
                              sizeof(jerr)) != VG_OK) {
         snprintf(a->err, sizeof(a->err), "rendered input is not JSON: %s", jerr);
         a->rc = VG_EINVAL;
+        vg_sbuf_reset(&a->input);
         vg_json_parser_destroy(jp);
         return;
     }

@@ -16,6 +16,7 @@
 
 #include "respond/respond.h"
 #include "respond/respond_action.h"
+#include "event/event.h"
 #include "vgtest.h"
 
 /* ---------------------------------------------------------------- fixtures */
@@ -217,6 +218,19 @@ VG_TEST(missing_template_value_fails_the_step)
     char *j = run_json(e, rid);
     CHECK(strstr(j, "no value at 'alert.user'") != NULL);
     CHECK(strstr(j, "\"step\":\"b\"") == NULL);
+    /* the run's view stays JSON: a partial rendering is not kept as the step's input */
+    struct vg_json_parser *jp = vg_json_parser_create(NULL);
+    struct vg_arena *ja = vg_arena_create(0);
+    struct vg_json *doc = NULL;
+    size_t used = 0;
+    char jerr[128] = "";
+    CHECK(jp && ja &&
+          vg_json_parse(jp, ja, j, strlen(j), &used, &doc, jerr, sizeof(jerr)) == VG_OK);
+    if (*jerr) {
+        fprintf(stderr, "  %s\n  %s\n", jerr, j);
+    }
+    vg_json_parser_destroy(jp);
+    vg_arena_destroy(ja);
     vg_free(j);
     vg_respond_stop(e);
     vg_respond_destroy(e);
