@@ -3,14 +3,16 @@
  *
  *   GET  /api/v1/search        q, from, to, limit        (read)   events or an aggregation
  *   GET  /api/v1/alerts        from, to, min_level, rule, before, limit (read)
- *   GET  /api/v1/rules                                   (read)   the rules in force
+ *   GET  /api/v1/rules                                   (read)   the rules in force, and the
+ *                                                                 ones disabled through the API
  *   POST /api/v1/rules/reload                            (admin)  build and swap a generation
  *   GET  /api/v1/stats                                   (read)   pipeline and input counters
  *
- * and registers the console's files (server_web.c) and its live stream (server_stream.c),
- * plus the pipeline's metrics on /metrics and a health check on /healthz. Every handler is
- * confined to the request's tenant (req->tenant) and is thread-safe: the store and the
- * query module read on their own connections, the ruleset is reference-counted.
+ * (the routes that change rules are in server_rules_api.c), and registers the console's files
+ * (server_web.c) and its live stream (server_stream.c), plus the pipeline's metrics on /metrics and
+ * a health check on /healthz. Every handler is confined to the request's tenant (req->tenant) and
+ * is thread-safe: the store and the query module read on their own connections, the ruleset is
+ * reference-counted.
  */
 #include "server/server_int.h"
 
@@ -261,7 +263,7 @@ static void rule_fp_json(struct vg_sbuf *b, const struct rule_fps *l, const char
 }
 
 static void rule_json(struct vg_sbuf *b, const struct vg_sigma_rule *r, bool correlation,
-                      const struct rule_fps *fps)
+                      bool enabled, const struct rule_fps *fps)
 {
     static const char *const levels[] = {"", "informational", "low", "medium", "high", "critical"};
     vg_sbuf_adds(b, "{\"id\":");
@@ -271,7 +273,7 @@ static void rule_json(struct vg_sbuf *b, const struct vg_sigma_rule *r, bool cor
     vg_sbuf_printf(b, ",\"kind\":\"%s\",\"level\":\"%s\",\"status\":",
                    correlation ? "correlation" : "rule", levels[r->level <= 5 ? r->level : 0]);
     json_str(b, r->rule_status ? r->rule_status : "");
-    vg_sbuf_adds(b, ",\"path\":");
+    vg_sbuf_printf(b, ",\"enabled\":%s,\"path\":", enabled ? "true" : "false");
     json_str(b, r->path ? r->path : "");
     vg_sbuf_adds(b, ",\"tags\":[");
     for (uint32_t t = 0; t < r->ntags; t++) {
@@ -308,14 +310,21 @@ static int h_rules(void *ctx, const struct vg_api_req *req, struct vg_api_resp *
     uint32_t n = vg_ruleset_nrules(rs), shown = 0;
     for (uint32_t i = 0; i < n; i++) {
         vg_sbuf_adds(b, shown++ ? "," : "");
-        rule_json(b, vg_ruleset_rule(rs, i), false, &fps);
+        rule_json(b, vg_ruleset_rule(rs, i), false, true, &fps);
     }
     const struct vg_sigma_set *set = vg_ruleset_set(rs);
     for (uint32_t i = 0; set && i < set->n; i++) {
         const struct vg_sigma_rule *r = set->rules[i];
         if (r->kind == VG_SIGMA_CORRELATION && r->status == VG_RULE_OK) {
             vg_sbuf_adds(b, shown++ ? "," : "");
-            rule_json(b, r, true, &fps);
+            rule_json(b, r, true, true, &fps);
+        }
+    }
+    for (uint32_t i = 0; set && i < set->n; i++) { /* disabled through the API */
+        const struct vg_sigma_rule *r = set->rules[i];
+        if (r->kind != VG_SIGMA_FILTER && vg_server_rule_is_disabled(r)) {
+            vg_sbuf_adds(b, shown++ ? "," : "");
+            rule_json(b, r, r->kind == VG_SIGMA_CORRELATION, false, &fps);
         }
     }
     vg_sbuf_printf(b, "],\"count\":%u}", shown);
@@ -329,7 +338,10 @@ static int h_reload(void *ctx, const struct vg_api_req *req, struct vg_api_resp 
     struct vg_server *s = ctx;
     char err[1024];
     VG_INFO("rules", "reload requested by %s", req->who.name);
-    if (vg_server_reload(s, err, sizeof(err)) != VG_OK) {
+    vg_server_rules_lock();
+    int rc = vg_server_reload(s, err, sizeof(err));
+    vg_server_rules_unlock();
+    if (rc != VG_OK) {
         vg_api_resp_error(resp, 400, "reload_failed", "%s (the current rules stay)", err);
         return VG_EINVAL;
     }
@@ -480,6 +492,7 @@ int vg_server_api_register(struct vg_server *s, struct vg_api *api)
     rc = rc == VG_OK
              ? vg_api_route(api, "POST", "/api/v1/rules/reload", VG_API_ROLE_ADMIN, h_reload, s)
              : rc;
+    rc = rc == VG_OK ? vg_server_rules_api_register(s, api) : rc;
     rc = rc == VG_OK ? vg_api_route(api, "GET", "/api/v1/stats", VG_API_ROLE_READ, h_stats, s) : rc;
     rc = rc == VG_OK ? vg_api_metrics_add(api, metrics, s) : rc;
     rc = rc == VG_OK ? vg_server_intel_api_register(s->intel, api) : rc;

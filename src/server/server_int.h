@@ -22,6 +22,36 @@
 int vg_server_rules_build(const struct vg_server_conf *c, struct vg_ruleset **out, uint32_t *bad,
                           char *err, size_t errsz);
 
+/*
+ * Rules managed through the API (server_rules.c, server_rules_api.c, docs/rules.md
+ * "Managing rules through the API"): DATA/rules-custom/<name>.yml and the list of disabled
+ * rule ids in DATA/rules-disabled.json, both read by every vg_server_rules_build.
+ */
+struct vg_sigma_rule;
+/* A document left out of the generation because it is disabled (message is this string). */
+extern const char vg_server_rule_disabled_msg[];
+bool vg_server_rule_is_disabled(const struct vg_sigma_rule *r);
+/* DATA/rules-custom into buf. */
+void vg_server_rules_custom_dir(const char *data_dir, char *buf, size_t size);
+/* Read DATA/rules-disabled.json into out (empty when the file is absent; free with
+   vg_strlist_free). VG_OK, VG_EINVAL (malformed, err says why), VG_EIO, VG_ENOMEM. */
+int vg_server_rules_disabled_load(const char *data_dir, struct vg_strlist *out, char *err,
+                                  size_t errsz);
+/* Write the list atomically (temporary file, fsync, rename, directory fsync). */
+int vg_server_rules_disabled_save(const char *data_dir, const struct vg_strlist *l, char *err,
+                                  size_t errsz);
+/* Replace path with data atomically, as above. VG_OK, VG_EIO, VG_ENOSPC. */
+int vg_server_file_write_atomic(const char *path, const char *data, size_t len, char *err,
+                                size_t errsz);
+/* Serialise rule changes and reloads through the API (an edit of the files and the reload
+   that applies it happen under this lock, so a concurrent reload cannot swap in a generation
+   built before the edit after the one built with it). */
+void vg_server_rules_lock(void);
+void vg_server_rules_unlock(void);
+struct vg_api;
+/* POST /api/v1/rules/test, /rules/{id}/enable|disable, PUT|DELETE /rules/custom/{name}. */
+int vg_server_rules_api_register(struct vg_server *s, struct vg_api *api);
+
 /* ---------------------------------------------------------------- vulnerabilities */
 
 struct vg_api;
@@ -223,6 +253,8 @@ void vg_server_soc_stop(struct vg_server *s);
 void vg_server_soc_destroy(struct vg_server *s);
 /* Per-rule triage counters (false-positive ratios) for GET /api/v1/rules; NULL without triage. */
 struct vg_triage *vg_server_triage(struct vg_server *s);
+/* The audit log (DATA/audit.db) for changes made outside the SOC layer; NULL without one. */
+struct vg_audit *vg_server_audit(struct vg_server *s);
 
 /* The playbooks shipped with Vigie (the .yml files of playbooks/), embedded at build time. */
 struct vg_builtin_playbook {

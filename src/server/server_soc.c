@@ -302,6 +302,11 @@ struct vg_triage *vg_server_triage(struct vg_server *s)
     return s->soc ? s->soc->triage : NULL;
 }
 
+struct vg_audit *vg_server_audit(struct vg_server *s)
+{
+    return s->soc ? s->soc->audit : NULL;
+}
+
 /* ---------------------------------------------------------------- demo summary */
 
 /* A string member (length in *n; "" when absent). */
