@@ -64,7 +64,10 @@ export async function call(method, path, opts = {}) {
     headers['X-CSRF-Token'] = sessionStorage.getItem(CSRF_KEY) || '';
   }
   let body;
-  if (opts.body !== undefined) {
+  if (opts.text !== undefined) {
+    headers['Content-Type'] = opts.type || 'text/plain';
+    body = opts.text;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
@@ -83,6 +86,8 @@ export async function call(method, path, opts = {}) {
 export const get = (path, query) => call('GET', path, {query});
 export const post = (path, body) => call('POST', path, {body: body || {}});
 export const patch = (path, body) => call('PATCH', path, {body});
+// A body sent as is (a feed file, an advisory file): the same session and CSRF token.
+export const raw = (method, path, query, text, type) => call(method, path, {query, text, type});
 
 export async function login(user, password) {
   const r = await call('POST', '/api/v1/auth/login', {body: {user, password}, noRedirect: true});

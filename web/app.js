@@ -15,6 +15,7 @@ import * as vulns from './vulns.js';
 import * as runs from './runs.js';
 import * as rules from './rules.js';
 import * as fleet from './fleet.js';
+import * as intel from './intel.js';
 import * as live from './live.js';
 
 const PAGES = [
@@ -26,11 +27,12 @@ const PAGES = [
   {path: 'runs', label: 'Playbooks', key: 'p', mod: runs},
   {path: 'rules', label: 'Rules', key: 'r', mod: rules},
   {path: 'fleet', label: 'Fleet', key: 'f', mod: fleet},
+  {path: 'intel', label: 'Intel', key: 'n', mod: intel},
   {path: 'vulns', label: 'Vulnerabilities', key: 'v', mod: vulns},
 ];
 
 const SHORTCUTS = [
-  ['g then o / i / s / c / a / p / r / f / v', 'go to Overview, Incidents, Search, Cases, Approvals, Playbooks, Rules, Fleet, Vulnerabilities'],
+  ['g then o / i / s / c / a / p / r / f / n / v', 'go to Overview, Incidents, Search, Cases, Approvals, Playbooks, Rules, Fleet, Intel, Vulnerabilities'],
   ['j / k', 'next / previous row'],
   ['Enter', 'open the selected row'],
   ['/', 'focus the search or filter box'],
