@@ -16,5 +16,15 @@ wait_server() {
     done
 }
 
+# free_ports N: N free loopback TCP ports, held together while the kernel picks them (tests
+# share machines: a fixed port collides with another run of the same test).
+free_ports() {
+    python3 -c 'import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s:
+    x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
+}
+
 # api ARGS...: curl with the test's bearer token ($TOKEN).
 api() { curl -s -H "Authorization: Bearer $TOKEN" "$@"; }

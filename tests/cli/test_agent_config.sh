@@ -32,8 +32,9 @@ command -v curl >/dev/null || { echo "SKIP: no curl"; exit 0; }
 [ -x "$AGENT" ] || { echo "FAIL: $AGENT missing"; exit 1; }
 
 MARK=vgcfg$$x$(date +%s)
-HTTP=18485
-FLEET=18486
+set -- $(free_ports 2)
+HTTP=$1
+FLEET=$2
 mkdir -p "$T/watched" "$T/scan/sub"
 cat >"$T/vigie.yml" <<EOF
 data_dir: $T/data

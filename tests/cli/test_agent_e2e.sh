@@ -31,8 +31,9 @@ command -v curl >/dev/null || { echo "SKIP: no curl"; exit 0; }
 [ -x "$AGENT" ] || { echo "FAIL: $AGENT missing"; exit 1; }
 
 MARK=vgmark$$x$(date +%s)
-HTTP=18475
-FLEET=18476
+set -- $(free_ports 2)
+HTTP=$1
+FLEET=$2
 mkdir -p "$T/rules" "$T/watched"
 cat >"$T/rules/marker.yml" <<EOF
 title: Marker process seen by the agent

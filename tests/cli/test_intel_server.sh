@@ -39,11 +39,7 @@ until [ -s "$T/taxii.port" ]; do
     sleep 0.1
 done
 TPORT=$(head -1 "$T/taxii.port")
-# two free loopback ports, held together while the kernel picks them (not a guess from $$)
-set -- $(python3 -c 'import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')
+set -- $(free_ports 2)
 HPORT=$1
 SPORT=$2
 

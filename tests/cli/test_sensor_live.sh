@@ -110,8 +110,9 @@ check "pcap + BPF: no HTTP passed the filter" "[ \$(count '$T/two' http '') -eq 
 check "every line is whole JSON" "[ \$(count '$T/two' dns '') -ge 6 ]"
 
 # ------------------------------------------------------------------ 3. to the server
-HTTP=18481
-FLEET=18482
+set -- $(free_ports 2)
+HTTP=$1
+FLEET=$2
 mkdir -p "$T/rules"
 cat >"$T/rules/dns.yml" <<EOF
 title: Sensor DNS query for the test's marked domain

@@ -48,7 +48,9 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-RPORT=18571
+set -- $(free_ports 2)
+RPORT=$1
+HPORT=$2
 python3 "$T/receiver.py" $RPORT "$T/hooks.log" &
 RPID=$!
 
@@ -87,7 +89,7 @@ EOF
 cat >"$T/vigie.yml" <<EOF
 data_dir: $T/data
 http:
-  listen: 127.0.0.1:18472
+  listen: 127.0.0.1:$HPORT
 syslog:
   udp: []
   tcp: []
@@ -100,14 +102,14 @@ start() {
     "$VIGIE" server -c "$T/vigie.yml" >>"$T/server.log" 2>&1 &
     PID=$!
     i=0
-    until curl -sf http://127.0.0.1:18472/healthz >/dev/null 2>&1; do
+    until curl -sf http://127.0.0.1:$HPORT/healthz >/dev/null 2>&1; do
         i=$((i + 1))
         [ $i -gt 150 ] && { echo "FAIL server did not start"; tail -20 "$T/server.log"; exit 1; }
         sleep 0.1
     done
 }
 api() { curl -s -H "Authorization: Bearer $TOKEN" "$@"; }
-URL=http://127.0.0.1:18472
+URL=http://127.0.0.1:$HPORT
 start
 
 # 100 runs, started concurrently
