@@ -35,6 +35,7 @@ const SHORTCUTS = [
   ['g then o / i / s / c / a / p / r / f / n / v', 'go to Overview, Incidents, Search, Cases, Approvals, Playbooks, Rules, Fleet, Intel, Vulnerabilities'],
   ['j / k', 'next / previous row'],
   ['Enter', 'open the selected row'],
+  ['space', 'tick the selected incident for a bulk action'],
   ['/', 'focus the search or filter box'],
   ['a', 'assign the open incident to me'],
   ['x', 'acknowledge the open incident'],
