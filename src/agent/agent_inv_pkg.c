@@ -206,7 +206,12 @@ int vg_agent_inv_dpkg_parse(const char *text, size_t len, const char *path,
     return rc;
 }
 
-int vg_agent_inv_dpkg_load(const char *path, struct vg_agent_pkgs *out, char *err, size_t errsz)
+typedef int (*pkgs_parser)(const char *text, size_t len, const char *path,
+                           struct vg_agent_pkgs *out, char *err, size_t errsz);
+
+/* Read a package database (bounded) and parse it; VG_ENOENT when the file is absent. */
+static int pkgs_load(const char *path, pkgs_parser parse, struct vg_agent_pkgs *out, char *err,
+                     size_t errsz)
 {
     char *text = NULL;
     size_t len = 0;
@@ -219,9 +224,14 @@ int vg_agent_inv_dpkg_load(const char *path, struct vg_agent_pkgs *out, char *er
                  rc == VG_ELIMIT ? "larger than the size bound" : strerror(errno));
         return rc;
     }
-    rc = vg_agent_inv_dpkg_parse(text, len, path, out, err, errsz);
+    rc = parse(text, len, path, out, err, errsz);
     vg_free(text);
     return rc;
+}
+
+int vg_agent_inv_dpkg_load(const char *path, struct vg_agent_pkgs *out, char *err, size_t errsz)
+{
+    return pkgs_load(path, vg_agent_inv_dpkg_parse, out, err, errsz);
 }
 
 /* ---------------------------------------------------------------- apk */
@@ -337,20 +347,7 @@ int vg_agent_inv_apk_parse(const char *text, size_t len, const char *path,
 
 int vg_agent_inv_apk_load(const char *path, struct vg_agent_pkgs *out, char *err, size_t errsz)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = vg_file_read(path, VG_AGENT_INV_MAX_FILE, &text, &len);
-    if (rc != VG_OK) {
-        if (rc == VG_EIO && errno == ENOENT) {
-            rc = VG_ENOENT;
-        }
-        snprintf(err, errsz, "%s: %s", path,
-                 rc == VG_ELIMIT ? "larger than the size bound" : strerror(errno));
-        return rc;
-    }
-    rc = vg_agent_inv_apk_parse(text, len, path, out, err, errsz);
-    vg_free(text);
-    return rc;
+    return pkgs_load(path, vg_agent_inv_apk_parse, out, err, errsz);
 }
 
 /* ---------------------------------------------------------------- rpm */
