@@ -11,37 +11,11 @@
 //   PERF_ONLY=1    only that (the driver runs it last, after the other pages' scripts)
 // Prints "ok NAME" / "FAIL NAME" per check, the measured figures, and exits 1 on a failure.
 
-import {createRequire} from 'node:module';
-import {mkdirSync} from 'node:fs';
-import {join} from 'node:path';
+import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`console.mjs: ${k} is not set`);
-  return v;
-};
-const URL0 = env('VIGIE_URL');
-const ART = env('ARTIFACTS');
-const ANALYST = {user: env('ANALYST_USER'), password: env('ANALYST_PW')};
-const READER = {user: env('READ_USER'), password: env('READ_PW')};
 const RUN_ID = env('RUN_ID');
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-const require = createRequire(join(env('UI_NODE_DIR'), 'package.json'));
-const {chromium} = require('playwright-core');
-
-let passed = 0;
-let failed = 0;
-const figures = [];
-function check(name, cond, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}${detail !== undefined ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
-  }
-}
 
 // ---------------------------------------------------------------- HTTP, outside the browser
 
@@ -144,12 +118,6 @@ async function securityChecks() {
 }
 
 // ---------------------------------------------------------------- the browser
-
-async function shot(page, name) {
-  await page.screenshot({path: join(ART, `${name}.png`), fullPage: true});
-}
-
-const loaded = (page, what) => page.waitForSelector(`#main[data-loaded="${what}"]`, {timeout: 15000});
 
 async function browserChecks(browser) {
   const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
@@ -455,12 +423,9 @@ async function perfChecks(browser) {
 }
 
 async function main() {
-  mkdirSync(ART, {recursive: true});
   const perfOnly = process.env.PERF_ONLY === '1';
   if (!perfOnly) await securityChecks();
-  const args = ['--disable-dev-shm-usage', '--disable-gpu'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  const browser = await chromium.launch({executablePath: env('CHROMIUM'), headless: true, args});
+  const browser = await launch();
   try {
     if (!perfOnly) await browserChecks(browser);
     await perfChecks(browser);
@@ -468,14 +433,7 @@ async function main() {
     await browser.close();
   }
   check(`the CSP header is on every API answer fetched outside the browser (${cspChecked})`, cspMissing.length === 0, cspMissing);
-  for (const f of figures) console.log(`figure: ${f}`);
   console.log(`screenshots: ${ART}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
 }
 
-main().catch((e) => {
-  console.log(`FAIL unexpected: ${e && e.stack ? e.stack : e}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-});
+run(main);

@@ -18,37 +18,9 @@
 //   - no script error and no CSP violation in the browser.
 // Prints "ok NAME" / "FAIL NAME" per check and "figure: ..." lines; exits 1 on a failure.
 
-import {createRequire} from 'node:module';
-import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
+import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`pages_cases.mjs: ${k} is not set`);
-  return v;
-};
-const URL0 = env('VIGIE_URL');
-const ART = env('ARTIFACTS');
-const ANALYST = {user: env('ANALYST_USER'), password: env('ANALYST_PW')};
-const READER = {user: env('READ_USER'), password: env('READ_PW')};
-const require = createRequire(join(env('UI_NODE_DIR'), 'package.json'));
-const {chromium} = require('playwright-core');
-
-let passed = 0;
-let failed = 0;
-const figures = [];
-function check(name, cond, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}${detail !== undefined ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
-  }
-}
-
-const shot = (page, name) => page.screenshot({path: join(ART, `${name}.png`), fullPage: true});
-const loaded = (page, what) => page.waitForSelector(`#main[data-loaded="${what}"]`, {timeout: 15000});
 
 // The REST API from inside the page (its session cookie and CSRF token).
 const apiIn = (page, method, path, body) => page.evaluate(async ([m, p, b]) => {
@@ -282,10 +254,7 @@ async function readOnlyChecks(browser, caseId, problems) {
 }
 
 async function main() {
-  mkdirSync(ART, {recursive: true});
-  const args = ['--disable-dev-shm-usage', '--disable-gpu'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  const browser = await chromium.launch({executablePath: env('CHROMIUM'), headless: true, args});
+  const browser = await launch();
   const problems = [];
   try {
     const {ctx, page} = await session(browser, ANALYST, problems);
@@ -299,13 +268,6 @@ async function main() {
   } finally {
     await browser.close();
   }
-  for (const f of figures) console.log(`figure: ${f}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
 }
 
-main().catch((e) => {
-  console.log(`FAIL unexpected: ${e && e.stack ? e.stack : e}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-});
+run(main);

@@ -7,35 +7,9 @@
 // and removal disabled, and the API refuses the import to them. Same environment and output
 // conventions as console.mjs.
 
-import {createRequire} from 'node:module';
-import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
+import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`pages_intel.mjs: ${k} is not set`);
-  return v;
-};
-const URL0 = env('VIGIE_URL');
-const ART = env('ARTIFACTS');
-const ANALYST = {user: env('ANALYST_USER'), password: env('ANALYST_PW')};
-const READER = {user: env('READ_USER'), password: env('READ_PW')};
-const require = createRequire(join(env('UI_NODE_DIR'), 'package.json'));
-const {chromium} = require('playwright-core');
-
-let passed = 0;
-let failed = 0;
-function check(name, cond, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}${detail !== undefined ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
-  }
-}
-
-const loaded = (page, what) => page.waitForSelector(`#main[data-loaded="${what}"]`, {timeout: 15000});
 
 async function logIn(browser, who) {
   const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
@@ -50,10 +24,7 @@ async function logIn(browser, who) {
 }
 
 async function main() {
-  mkdirSync(ART, {recursive: true});
-  const args = ['--disable-dev-shm-usage', '--disable-gpu'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  const browser = await chromium.launch({executablePath: env('CHROMIUM'), headless: true, args});
+  const browser = await launch();
   try {
     const {ctx, page} = await logIn(browser, ANALYST);
     const problems = [];
@@ -110,12 +81,6 @@ async function main() {
   } finally {
     await browser.close();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
 }
 
-main().catch((e) => {
-  console.log(`FAIL unexpected: ${e && e.stack ? e.stack : e}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-});
+run(main);

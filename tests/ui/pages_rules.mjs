@@ -6,22 +6,9 @@
 // the API refuses the changes to non-admins. Prints "ok NAME" / "FAIL NAME", exits 1 on a
 // failure; screenshots 31-rules.png, 32-rule-test.png.
 
-import {createRequire} from 'node:module';
-import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
-
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`pages_rules.mjs: ${k} is not set`);
-  return v;
-};
-const URL0 = env('VIGIE_URL');
-const ART = env('ARTIFACTS');
-const ANALYST = {user: env('ANALYST_USER'), password: env('ANALYST_PW')};
-const READER = {user: env('READ_USER'), password: env('READ_PW')};
+import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
 const ADMIN = {user: 'admin', password: env('ADMIN_PW')};
-const require = createRequire(join(env('UI_NODE_DIR'), 'package.json'));
-const {chromium} = require('playwright-core');
 
 const WHOAMI = '6b0c1a9e-7a39-4c8a-9f0e-3d1c2b4a5e02'; // a demo rule with a hit
 const TEST_ID = '0c7e8f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
@@ -40,18 +27,6 @@ tags:
   - attack.t1110.001
 `;
 
-let passed = 0;
-let failed = 0;
-const figures = [];
-function check(name, cond, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}${detail !== undefined ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
-  }
-}
 
 async function http(method, path, {cookie, csrf, body, raw} = {}) {
   const h = {};
@@ -108,11 +83,6 @@ async function apiChecks() {
   for (const s of [ro, an]) await http('POST', '/api/v1/auth/logout', {cookie: s.sid, csrf: s.csrf});
 }
 
-async function shot(page, name) {
-  await page.screenshot({path: join(ART, `${name}.png`), fullPage: true});
-}
-
-const loaded = (page, what) => page.waitForSelector(`#main[data-loaded="${what}"]`, {timeout: 15000});
 
 async function browserLogin(browser, who, problems) {
   const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
@@ -243,11 +213,8 @@ async function readerChecks(browser, problems) {
 }
 
 async function main() {
-  mkdirSync(ART, {recursive: true});
   await apiChecks();
-  const args = ['--disable-dev-shm-usage', '--disable-gpu'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  const browser = await chromium.launch({executablePath: env('CHROMIUM'), headless: true, args});
+  const browser = await launch();
   const problems = [];
   try {
     await analystChecks(browser, problems);
@@ -257,13 +224,6 @@ async function main() {
     await browser.close();
   }
   check('no CSP violation or script error on the Rules page', problems.length === 0, problems);
-  for (const f of figures) console.log(`figure: ${f}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
 }
 
-main().catch((e) => {
-  console.log(`FAIL unexpected: ${e && e.stack ? e.stack : e}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-});
+run(main);

@@ -6,34 +6,9 @@
 // aggregation (the downloaded files parsed back), RFC 4180 quoting. Prints "ok NAME" /
 // "FAIL NAME", exits 1 on a failure; screenshots 41-search-complete.png, 42-saved.png.
 
-import {createRequire} from 'node:module';
-import {mkdirSync, readFileSync} from 'node:fs';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
-
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`pages_search.mjs: ${k} is not set`);
-  return v;
-};
-const URL0 = env('VIGIE_URL');
-const ART = env('ARTIFACTS');
-const ANALYST = {user: env('ANALYST_USER'), password: env('ANALYST_PW')};
-const READER = {user: env('READ_USER'), password: env('READ_PW')};
-const require = createRequire(join(env('UI_NODE_DIR'), 'package.json'));
-const {chromium} = require('playwright-core');
-
-let passed = 0;
-let failed = 0;
-const figures = [];
-function check(name, cond, detail) {
-  if (cond) {
-    passed++;
-    console.log(`ok   ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}${detail !== undefined ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`);
-  }
-}
+import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
 
 // RFC 4180 CSV → rows (quoted fields with "" and line breaks; CRLF or LF line ends)
 function parseCsv(text) {
@@ -54,11 +29,6 @@ function parseCsv(text) {
   return rows;
 }
 
-async function shot(page, name) {
-  await page.screenshot({path: join(ART, `${name}.png`), fullPage: true});
-}
-
-const loaded = (page, what) => page.waitForSelector(`#main[data-loaded="${what}"]`, {timeout: 15000});
 const done = (page) => page.waitForSelector('#results[data-state="done"]', {timeout: 15000});
 
 async function logIn(page, who) {
@@ -236,10 +206,7 @@ async function perUser(page) {
 }
 
 async function main() {
-  mkdirSync(ART, {recursive: true});
-  const args = ['--disable-dev-shm-usage', '--disable-gpu'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  const browser = await chromium.launch({executablePath: env('CHROMIUM'), headless: true, args});
+  const browser = await launch();
   const problems = [];
   try {
     const ctx = await browser.newContext({viewport: {width: 1440, height: 900}, acceptDownloads: true});
@@ -256,13 +223,6 @@ async function main() {
     await browser.close();
   }
   check('no CSP violation or script error on the Search page', problems.length === 0, problems);
-  for (const f of figures) console.log(`figure: ${f}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
 }
 
-main().catch((e) => {
-  console.log(`FAIL unexpected: ${e && e.stack ? e.stack : e}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-});
+run(main);
