@@ -150,6 +150,14 @@ async function renderDetail(root, route, current) {
     try {
       await api.post(`/api/v1/runs/${encodeURIComponent(id)}/${verb}`, body);
       notice(what);
+      // the engine applies a decision on its own thread: wait (at most 5 s) until the run's
+      // status moved before showing it again, so the page does not show the old state
+      for (let i = 0; i < 25; i++) {
+        const now = await api.get(`/api/v1/runs/${encodeURIComponent(id)}`).catch(() => null);
+        if (!now || now.status !== run.status || (now.approvals || []).length !== (run.approvals || []).length ||
+            (now.approvals || []).some((a, k) => a.status !== run.approvals[k]?.status)) break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
     } catch (e) {
       notice(`${verb} failed: ${e.message}`, 'error');
     }
