@@ -284,6 +284,10 @@ int vg_api_user_add(struct vg_api_auth *a, const char *name, const char *passwor
                     const char *tenant);
 int vg_api_user_passwd(struct vg_api_auth *a, const char *name, const char *password);
 int vg_api_user_del(struct vg_api_auth *a, const char *name);
+/* Change a user's role (effective on their next request). VG_ENOENT, VG_EINVAL (role). */
+int vg_api_user_set_role(struct vg_api_auth *a, const char *name, int role);
+/* Is s a valid user or token name (1-64 of [A-Za-z0-9._@-])? */
+bool vg_api_name_valid(const char *s);
 
 struct vg_api_user_info {
     const char *name;

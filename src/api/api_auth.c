@@ -686,6 +686,15 @@ int vg_api_user_del(struct vg_api_auth *a, const char *name)
     return exec_binds(a, "DELETE FROM users WHERE name = ?", "t", name);
 }
 
+int vg_api_user_set_role(struct vg_api_auth *a, const char *name, int role)
+{
+    if (role < VG_API_ROLE_INGEST || role > VG_API_ROLE_ADMIN) {
+        return VG_EINVAL;
+    }
+    return exec_binds(a, "UPDATE users SET role = ? WHERE name = ?", "tt", vg_api_role_name(role),
+                      name);
+}
+
 static vg_time_t col_time(sqlite3_stmt *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? VG_TIME_NONE

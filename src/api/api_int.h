@@ -103,7 +103,6 @@ int vg_api_session_routes(struct vg_api *api);
 /* ---------------------------------------------------------------- authentication */
 
 /* Whether a name or tenant is acceptable (see api.h). */
-bool vg_api_name_valid(const char *s);
 bool vg_api_tenant_valid(const char *s);
 
 /*

@@ -499,5 +499,6 @@ int vg_server_api_register(struct vg_server *s, struct vg_api *api)
     rc = rc == VG_OK ? vg_server_vuln_api_register(s->vuln, api) : rc;
     rc = rc == VG_OK ? vg_server_web_register(api) : rc;
     rc = rc == VG_OK ? vg_server_stream_register(s, api) : rc;
+    rc = rc == VG_OK ? vg_server_users_register(s, api) : rc;
     return rc == VG_OK ? vg_api_health_add(api, "pipeline", health, s) : rc;
 }

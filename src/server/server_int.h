@@ -282,6 +282,9 @@ int vg_server_web_register(struct vg_api *api);
 /* GET /api/v1/stream: live updates for the console as server-sent events (server_stream.c). */
 int vg_server_stream_register(struct vg_server *s, struct vg_api *api);
 
+/* Users and API tokens of the admin's tenant, /api/v1/users and /api/v1/tokens (server_users.c). */
+int vg_server_users_register(struct vg_server *s, struct vg_api *api);
+
 /* Register the server's own HTTP endpoints (search, alerts, rules, stats, metrics, health). */
 int vg_server_api_register(struct vg_server *s, struct vg_api *api);
 /* Is the pipeline running (not stopped by an unrecoverable error)? */
