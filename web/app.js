@@ -16,6 +16,7 @@ import * as runs from './runs.js';
 import * as rules from './rules.js';
 import * as fleet from './fleet.js';
 import * as intel from './intel.js';
+import * as users from './users.js';
 import * as live from './live.js';
 
 const PAGES = [
@@ -29,10 +30,11 @@ const PAGES = [
   {path: 'fleet', label: 'Fleet', key: 'f', mod: fleet},
   {path: 'intel', label: 'Intel', key: 'n', mod: intel},
   {path: 'vulns', label: 'Vulnerabilities', key: 'v', mod: vulns},
+  {path: 'users', label: 'Users', key: 'u', mod: users},
 ];
 
 const SHORTCUTS = [
-  ['g then o / i / s / c / a / p / r / f / n / v', 'go to Overview, Incidents, Search, Cases, Approvals, Playbooks, Rules, Fleet, Intel, Vulnerabilities'],
+  ['g then o / i / s / c / a / p / r / f / n / v / u', 'go to Overview, Incidents, Search, Cases, Approvals, Playbooks, Rules, Fleet, Intel, Vulnerabilities, Users'],
   ['j / k', 'next / previous row'],
   ['Enter', 'open the selected row'],
   ['space', 'tick the selected incident for a bulk action'],
