@@ -5,6 +5,7 @@
 
 const CSRF_KEY = 'vigie.csrf';
 const USER_KEY = 'vigie.user';
+const TENANT_KEY = 'vigie.tenant';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -34,6 +35,18 @@ export function hasSession() {
 function forget() {
   sessionStorage.removeItem(CSRF_KEY);
   sessionStorage.removeItem(USER_KEY);
+  sessionStorage.removeItem(TENANT_KEY);
+}
+
+// The tenant an admin of tenant "default" works in (docs/api.md: ?tenant= on every call);
+// '' = their own. Other principals always work in their own tenant.
+export function tenant() {
+  const u = currentUser();
+  return u && u.role === 'admin' && u.tenant === 'default' ? sessionStorage.getItem(TENANT_KEY) || '' : '';
+}
+export function setTenant(t) {
+  if (t && t !== 'default') sessionStorage.setItem(TENANT_KEY, t);
+  else sessionStorage.removeItem(TENANT_KEY);
 }
 
 async function parse(res) {
@@ -59,6 +72,7 @@ export async function call(method, path, opts = {}) {
   for (const [k, v] of Object.entries(opts.query || {})) {
     if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
   }
+  if (tenant() && !url.pathname.startsWith('/api/v1/auth/')) url.searchParams.set('tenant', tenant());
   const headers = {Accept: 'application/json'};
   if (method !== 'GET' && method !== 'HEAD') {
     headers['X-CSRF-Token'] = sessionStorage.getItem(CSRF_KEY) || '';

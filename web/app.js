@@ -136,6 +136,11 @@ function onLiveChange() {
 function updateNav(page) {
   const u = api.currentUser();
   document.getElementById('who').textContent = u ? `${u.name} (${u.role}, ${u.tenant})` : '';
+  // an admin of tenant default may work in another tenant (the API's ?tenant=)
+  const tf = document.getElementById('tenant-form');
+  tf.hidden = !(u && u.role === 'admin' && u.tenant === 'default');
+  const ti = document.getElementById('tenant');
+  if (document.activeElement !== ti) ti.value = api.tenant() || 'default';
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -250,6 +255,16 @@ function buildShell() {
     h('h2', null, 'Keyboard shortcuts'),
     h('dl', {class: 'keys'}, SHORTCUTS.map(([k, v]) => [h('dt', null, h('kbd', null, k)), h('dd', null, v)])),
     h('form', {method: 'dialog'}, h('button', {type: 'submit'}, 'Close')));
+  document.getElementById('tenant-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const ti = document.getElementById('tenant');
+    if (!ti.checkValidity()) return;
+    api.setTenant(ti.value.trim());
+    ti.blur();
+    live.stop(); // the stream follows the tenant too
+    flash = {text: `Working in tenant ${api.tenant() || 'default'}.`};
+    route();
+  });
   document.getElementById('theme-toggle').addEventListener('click', toggleTheme);
   document.getElementById('help-button').addEventListener('click', () => help.showModal());
   document.getElementById('logout').addEventListener('click', async () => {

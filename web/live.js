@@ -1,7 +1,9 @@
-// live.js — live updates over server-sent events (GET /api/v1/stream): the server sends an
+// live.js — live updates over server-sent events (GET /api/v1/stream, ?tenant= as the API calls): the server sends an
 // "update" event with its counters whenever they, or the incidents, change; the shell then
 // re-reads the page's data (overview, incident queue) through the usual routes. The header
 // shows the state: live, reconnecting (EventSource retries by itself) or off.
+
+import {tenant} from './api.js';
 
 let source = null;
 let last = null;
@@ -18,7 +20,7 @@ function show(state, text) {
 export function start(onChange) {
   if (source) return;
   last = null;
-  source = new EventSource('/api/v1/stream');
+  source = new EventSource(tenant() ? `/api/v1/stream?tenant=${encodeURIComponent(tenant())}` : '/api/v1/stream');
   show('connecting', '○ connecting');
   source.addEventListener('open', () => show('live', '● live'));
   source.addEventListener('update', (e) => {

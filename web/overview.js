@@ -183,6 +183,35 @@ function agentsPanel() {
   };
 }
 
+// Events over the last 24 hours (`* | timechart count`, docs/search.md), asked once the main
+// data is on screen: the bars, and the mean rate per second of the busiest bucket.
+function eventsPanel() {
+  const el = h('section', {class: 'panel', id: 'ov-events', 'aria-labelledby': 'ov-events-h'},
+    h('h2', {id: 'ov-events-h'}, 'Events over the last 24 hours'), h('p', {class: 'muted'}, '…'));
+  return {
+    el,
+    fill: async (current) => {
+      let r;
+      try {
+        r = await api.get('/api/v1/search', {q: '* | timechart count', from: '-24h', limit: 500});
+      } catch (e) {
+        if (current()) mount(el, h('h2', {id: 'ov-events-h'}, 'Events over the last 24 hours'), h('p', {class: 'muted'}, e.message));
+        return;
+      }
+      if (!current()) return;
+      const rows = (r.rows || []).filter((x) => !Number.isNaN(Date.parse(x[0])));
+      const span = rows.length > 1 ? Date.parse(rows[1][0]) - Date.parse(rows[0][0]) : 3600000;
+      const buckets = rows.map((x) => ({start: Date.parse(x[0]), end: Date.parse(x[0]) + span, count: Number(x[1]) || 0}));
+      const total = buckets.reduce((n, b) => n + b.count, 0);
+      const peak = Math.max(0, ...buckets.map((b) => b.count)) / (span / 1000);
+      mount(el, h('h2', {id: 'ov-events-h'}, 'Events over the last 24 hours'),
+        total ? barChart(buckets, 'Events over the last 24 hours') : h('p', {class: 'muted'}, 'No event in the last 24 hours.'),
+        h('p', {class: 'hint'}, `${total} events; busiest ${Math.round(span / 60000)} min: ${peak.toFixed(peak < 10 ? 2 : 0)} events/s on average`));
+      el.dataset.state = 'done';
+    },
+  };
+}
+
 export async function render(root, route, current) {
   const [stats, inc, al] = await Promise.all([
     api.get('/api/v1/stats'),
@@ -191,6 +220,7 @@ export async function render(root, route, current) {
   ]);
   if (!current()) return;
   const agents = agentsPanel();
+  const events = eventsPanel();
   const p = stats.pipeline || {};
   const open = (inc.incidents || []).filter((i) => i.status !== 'closed');
   const bySev = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
@@ -227,9 +257,11 @@ export async function render(root, route, current) {
         {label: 'User', cell: (a) => a['user.name'] || ''},
         {label: 'Source', cell: (a) => a['source.ip'] || ''},
       ], alerts.slice(0, 10))),
+    events.el,
     h('div', {class: 'cols'}, entitiesPanel(alerts), ingestPanel(stats, agents.el)),
     attackPanel(alerts));
   root.dataset.loaded = 'overview';
   performance.mark('vigie:overview-rendered');
   agents.fill(current);
+  events.fill(current);
 }

@@ -157,6 +157,10 @@ async function overviewChecks(page) {
   }
   figures.push(`overview with the extras: navigation start -> data rendered ${loads.map((x) => x.toFixed(0)).join(', ')} ms`);
   check('the overview still renders its data in under 1 s', Math.min(...loads) < 1000, loads);
+  await page.waitForSelector('#ov-events[data-state="done"]', {timeout: 15000});
+  const ev = await page.textContent('#ov-events');
+  check('the overview charts the events of the last 24 hours with their rate', /\d+ events; busiest \d+ min: [\d.]+ events\/s/.test(ev) &&
+    await page.locator('#ov-events svg.chart rect.bar').count() > 0, ev);
   const techs = await page.$$eval('#ov-attack table.heatmap tbody tr', (rs) => rs.map((r) => r.dataset.technique));
   check('the ATT&CK heat map lists the demo alerts\' techniques', techs.includes('T1110.001') && techs.includes('T1078'), techs);
   const cols = await page.$$eval('#ov-attack thead th', (ths) => ths.map((t) => t.textContent));

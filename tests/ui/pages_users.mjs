@@ -84,10 +84,28 @@ async function main() {
     check('bob is deleted (after a confirmation)', m.includes('deleted') && await page.locator('tr[data-name="bob"]').count() === 0, m);
     check('admin cannot delete themself', await page.locator('tr[data-name="admin"] button.danger[disabled]').count() === 1);
     check('no script error on the Users page', problems.length === 0, problems);
+
+    // an admin of tenant default works in another tenant through the header's tenant box
+    await page.goto(`${URL0}/#/incidents`);
+    await loaded(page, 'incidents');
+    const mine = await page.locator('#main tbody tr[data-id]').count();
+    check('the admin of default sees the tenant box', await page.locator('#tenant-form:not([hidden])').count() === 1);
+    await page.fill('#tenant', 'acme');
+    await page.press('#tenant', 'Enter');
+    await page.waitForFunction(() => document.getElementById('notice')?.textContent.includes('acme'));
+    await loaded(page, 'incidents');
+    const theirs = await page.locator('#main tbody tr[data-id]').count();
+    check('in tenant acme the demo incidents (tenant default) are not shown', mine > 0 && theirs === 0, `${mine} then ${theirs}`);
+    await page.fill('#tenant', 'default');
+    await page.press('#tenant', 'Enter');
+    await page.waitForFunction(() => document.getElementById('notice')?.textContent.includes('tenant default'));
+    await loaded(page, 'incidents');
+    check('back in tenant default they are', await page.locator('#main tbody tr[data-id]').count() === mine);
     await ctx.close();
 
     // alice (analyst): read-only, and the API refuses
     const a = await logIn(browser, ANALYST);
+    check('an analyst has no tenant box', await a.page.locator('#tenant-form[hidden]').count() === 1);
     await a.page.goto(`${URL0}/#/users`);
     await loaded(a.page, 'users');
     check('an analyst sees the page read-only with a notice',
