@@ -116,6 +116,19 @@ int vg_api_resp_header(struct vg_api_resp *resp, const char *name, const char *v
  * Replace the response with the API's JSON error {"error":{"code":CODE,"message":MSG}}
  * (status e.g. 400, code a stable machine-readable word such as "bad_request").
  */
+struct vg_json;
+/*
+ * The request body as a JSON object, parsed into req->arena: VG_OK, or a 400 "the body must be
+ * a JSON object[: where]" in resp and VG_EINVAL (VG_ENOMEM on allocation failure).
+ */
+int vg_api_body_object(const struct vg_api_req *req, const struct vg_json **out,
+                       struct vg_api_resp *resp);
+/*
+ * A string member of o copied (NUL-terminated) into req->arena; *out NULL when absent or null;
+ * a 400 "KEY: expected a string" in resp and VG_EINVAL when it is something else.
+ */
+int vg_api_member_str(const struct vg_api_req *req, const struct vg_json *o, const char *key,
+                      const char **out, struct vg_api_resp *resp);
 void vg_api_resp_error(struct vg_api_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -131,53 +131,6 @@ static int compile(const char *text, size_t len, const char *path, struct vg_sig
     return VG_OK;
 }
 
-/* The body's JSON object (400 when it is not one). */
-static int body_json(const struct vg_api_req *req, const struct vg_json **out,
-                     struct vg_api_resp *resp)
-{
-    struct vg_json_parser *p = vg_json_parser_create(NULL);
-    struct vg_json *doc = NULL;
-    size_t used;
-    char err[256];
-    int rc =
-        p ? vg_json_parse(p, req->arena, req->body, req->body_len, &used, &doc, err, sizeof(err))
-          : VG_ENOMEM;
-    vg_json_parser_destroy(p);
-    if (rc == VG_ENOMEM) {
-        return rc;
-    }
-    if (rc != VG_OK || doc->type != VG_JSON_OBJECT) {
-        vg_api_resp_error(resp, 400, "bad_request", "the body must be a JSON object%s%s",
-                          rc != VG_OK ? ": " : "", rc != VG_OK ? err : "");
-        return VG_EINVAL;
-    }
-    *out = doc;
-    return VG_OK;
-}
-
-/* A string member copied into the request's arena (NULL when absent; 400 when not a string). */
-static int member_str(const struct vg_api_req *req, const struct vg_json *o, const char *key,
-                      const char **out, struct vg_api_resp *resp)
-{
-    const struct vg_json *v = vg_json_get(o, key);
-    *out = NULL;
-    if (!v || v->type == VG_JSON_NULL) {
-        return VG_OK;
-    }
-    if (v->type != VG_JSON_STRING) {
-        vg_api_resp_error(resp, 400, "bad_request", "%s: expected a string", key);
-        return VG_EINVAL;
-    }
-    char *s = vg_arena_alloc(req->arena, v->n + 1);
-    if (!s) {
-        return VG_ENOMEM;
-    }
-    memcpy(s, v->s, v->n);
-    s[v->n] = '\0';
-    *out = s;
-    return VG_OK;
-}
-
 /* ---------------------------------------------------------------- POST /rules/test */
 
 struct test_run {
@@ -248,9 +201,9 @@ static int test_params(const struct vg_api_req *req, const char **rule, vg_time_
 {
     const struct vg_json *doc, *lim;
     const char *f = NULL;
-    int rc = body_json(req, &doc, resp);
-    rc = rc == VG_OK ? member_str(req, doc, "rule", rule, resp) : rc;
-    rc = rc == VG_OK ? member_str(req, doc, "from", &f, resp) : rc;
+    int rc = vg_api_body_object(req, &doc, resp);
+    rc = rc == VG_OK ? vg_api_member_str(req, doc, "rule", rule, resp) : rc;
+    rc = rc == VG_OK ? vg_api_member_str(req, doc, "from", &f, resp) : rc;
     if (rc != VG_OK) {
         return rc;
     }
@@ -502,8 +455,8 @@ static int custom_body(const struct vg_api_req *req, const char **text, size_t *
         return VG_OK;
     }
     const struct vg_json *doc, *en;
-    int rc = body_json(req, &doc, resp);
-    rc = rc == VG_OK ? member_str(req, doc, "rule", text, resp) : rc;
+    int rc = vg_api_body_object(req, &doc, resp);
+    rc = rc == VG_OK ? vg_api_member_str(req, doc, "rule", text, resp) : rc;
     if (rc != VG_OK) {
         return rc;
     }

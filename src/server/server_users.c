@@ -42,53 +42,6 @@ static void audit(struct vg_server *u, const struct vg_api_req *req, const char 
     }
 }
 
-/* The body's JSON object (400 when it is not one). */
-static int body_json(const struct vg_api_req *req, const struct vg_json **out,
-                     struct vg_api_resp *resp)
-{
-    struct vg_json_parser *p = vg_json_parser_create(NULL);
-    struct vg_json *doc = NULL;
-    size_t used;
-    char err[256];
-    int rc =
-        p ? vg_json_parse(p, req->arena, req->body, req->body_len, &used, &doc, err, sizeof(err))
-          : VG_ENOMEM;
-    vg_json_parser_destroy(p);
-    if (rc == VG_ENOMEM) {
-        return rc;
-    }
-    if (rc != VG_OK || doc->type != VG_JSON_OBJECT) {
-        vg_api_resp_error(resp, 400, "bad_request", "the body must be a JSON object%s%s",
-                          rc != VG_OK ? ": " : "", rc != VG_OK ? err : "");
-        return VG_EINVAL;
-    }
-    *out = doc;
-    return VG_OK;
-}
-
-/* A string member copied into the arena (NULL when absent; 400 naming key when not a string). */
-static int member_str(const struct vg_api_req *req, const struct vg_json *o, const char *key,
-                      const char **out, struct vg_api_resp *resp)
-{
-    const struct vg_json *v = vg_json_get(o, key);
-    *out = NULL;
-    if (!v || v->type == VG_JSON_NULL) {
-        return VG_OK;
-    }
-    if (v->type != VG_JSON_STRING) {
-        vg_api_resp_error(resp, 400, "bad_request", "%s: expected a string", key);
-        return VG_EINVAL;
-    }
-    char *s = vg_arena_alloc(req->arena, v->n + 1);
-    if (!s) {
-        return VG_ENOMEM;
-    }
-    memcpy(s, v->s, v->n);
-    s[v->n] = '\0';
-    *out = s;
-    return VG_OK;
-}
-
 /* Parse a role member (required or not); 400 naming "role". */
 static int parse_role(const char *name, bool required, int *role, struct vg_api_resp *resp)
 {
@@ -204,10 +157,10 @@ static int h_user_add(void *ctx, const struct vg_api_req *req, struct vg_api_res
     const struct vg_json *o = NULL;
     const char *name = NULL, *pw = NULL, *role_s = NULL;
     int role = 0;
-    int rc = body_json(req, &o, resp);
-    rc = rc == VG_OK ? member_str(req, o, "user", &name, resp) : rc;
-    rc = rc == VG_OK ? member_str(req, o, "password", &pw, resp) : rc;
-    rc = rc == VG_OK ? member_str(req, o, "role", &role_s, resp) : rc;
+    int rc = vg_api_body_object(req, &o, resp);
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "user", &name, resp) : rc;
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "password", &pw, resp) : rc;
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "role", &role_s, resp) : rc;
     if (rc == VG_OK && (!name || !vg_api_name_valid(name))) {
         vg_api_resp_error(resp, 400, "bad_request", "user: 1-64 of A-Z a-z 0-9 . _ @ -");
         rc = VG_EINVAL;
@@ -246,9 +199,9 @@ static int h_user_patch(void *ctx, const struct vg_api_req *req, struct vg_api_r
     const struct vg_json *o = NULL;
     const char *pw = NULL, *role_s = NULL;
     int role = 0;
-    int rc = body_json(req, &o, resp);
-    rc = rc == VG_OK ? member_str(req, o, "password", &pw, resp) : rc;
-    rc = rc == VG_OK ? member_str(req, o, "role", &role_s, resp) : rc;
+    int rc = vg_api_body_object(req, &o, resp);
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "password", &pw, resp) : rc;
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "role", &role_s, resp) : rc;
     if (rc == VG_OK && !pw && !role_s) {
         vg_api_resp_error(resp, 400, "bad_request", "role or password: nothing to change");
         rc = VG_EINVAL;
@@ -384,9 +337,9 @@ static int h_token_add(void *ctx, const struct vg_api_req *req, struct vg_api_re
     int role = 0;
     vg_time_t expires = VG_TIME_NONE;
     char tok[VG_API_TOKEN_SIZE];
-    int rc = body_json(req, &o, resp);
-    rc = rc == VG_OK ? member_str(req, o, "name", &name, resp) : rc;
-    rc = rc == VG_OK ? member_str(req, o, "role", &role_s, resp) : rc;
+    int rc = vg_api_body_object(req, &o, resp);
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "name", &name, resp) : rc;
+    rc = rc == VG_OK ? vg_api_member_str(req, o, "role", &role_s, resp) : rc;
     if (rc == VG_OK && (!name || !vg_api_name_valid(name))) {
         vg_api_resp_error(resp, 400, "bad_request", "name: 1-64 of A-Z a-z 0-9 . _ @ -");
         rc = VG_EINVAL;
