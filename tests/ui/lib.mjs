@@ -36,6 +36,29 @@ export function check(name, cond, detail) {
 export const loaded = (page, what) => page.waitForSelector(`#main[data-loaded="${what}"]`, {timeout: 15000});
 export const shot = (page, name) => page.screenshot({path: join(ART, `${name}.png`), fullPage: true});
 
+// A browser context logged in as who ({user, password}) through the login page, on the overview.
+// With problems (an array), script errors and console errors are collected in it, except those
+// whose text matches expected (a RegExp: answers the test provokes on purpose, e.g. a 403).
+export async function logIn(browser, who, {problems, expected} = {}) {
+  const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
+  const page = await ctx.newPage();
+  if (problems) {
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !(expected && expected.test(m.text()))) {
+        problems.push(`${m.text()} ${m.location() ? m.location().url : ''}`);
+      }
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  }
+  await page.goto(`${URL0}/#/login`);
+  await loaded(page, 'login');
+  await page.fill('#login-user', who.user);
+  await page.fill('#login-password', who.password);
+  await page.click('form.login button[type=submit]');
+  await loaded(page, 'overview');
+  return {ctx, page};
+}
+
 // Debian's chromium, headless (no sandbox as root: CI runs as root).
 export function launch() {
   mkdirSync(ART, {recursive: true});

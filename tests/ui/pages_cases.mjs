@@ -19,7 +19,7 @@
 // Prints "ok NAME" / "FAIL NAME" per check and "figure: ..." lines; exits 1 on a failure.
 
 import {join} from 'node:path';
-import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
+import {ANALYST, ART, check, env, figures, launch, loaded, logIn, READER, run, shot, URL0} from './lib.mjs';
 
 
 // The REST API from inside the page (its session cookie and CSRF token).
@@ -38,22 +38,7 @@ const apiIn = (page, method, path, body) => page.evaluate(async ([m, p, b]) => {
   return {status: r.status, json, type: r.headers.get('content-type') || '', text: t};
 }, [method, path, body]);
 
-async function session(browser, who, problems) {
-  const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
-  const page = await ctx.newPage();
-  page.on('console', (m) => {
-    // the refused observable (400) and the missing case (404) are expected answers
-    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) problems.push(`${m.text()} ${m.location() ? m.location().url : ''}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${URL0}/#/login`);
-  await loaded(page, 'login');
-  await page.fill('#login-user', who.user);
-  await page.fill('#login-password', who.password);
-  await page.click('form.login button[type=submit]');
-  await loaded(page, 'overview');
-  return {ctx, page};
-}
+const session = (browser, who, problems) => logIn(browser, who, {problems, expected: /status of 40[04]/});
 
 // The results of the bulk action `label` once shown: [{id, ok, text}].
 async function bulkResults(page, label) {

@@ -8,20 +8,9 @@
 // conventions as console.mjs.
 
 import {join} from 'node:path';
-import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
+import {ANALYST, ART, check, env, figures, launch, loaded, logIn, READER, run, shot, URL0} from './lib.mjs';
 
 
-async function logIn(browser, who) {
-  const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
-  const page = await ctx.newPage();
-  await page.goto(`${URL0}/#/login`);
-  await loaded(page, 'login');
-  await page.fill('#login-user', who.user);
-  await page.fill('#login-password', who.password);
-  await page.click('form.login button[type=submit]');
-  await loaded(page, 'overview');
-  return {ctx, page};
-}
 
 async function main() {
   const browser = await launch();

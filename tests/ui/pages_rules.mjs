@@ -7,7 +7,7 @@
 // failure; screenshots 31-rules.png, 32-rule-test.png.
 
 import {join} from 'node:path';
-import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
+import {ANALYST, ART, check, env, figures, launch, loaded, logIn, READER, run, shot, URL0} from './lib.mjs';
 const ADMIN = {user: 'admin', password: env('ADMIN_PW')};
 
 const WHOAMI = '6b0c1a9e-7a39-4c8a-9f0e-3d1c2b4a5e02'; // a demo rule with a hit
@@ -84,19 +84,7 @@ async function apiChecks() {
 }
 
 
-async function browserLogin(browser, who, problems) {
-  const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
-  const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[0134]/.test(m.text())) problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${URL0}/#/login`);
-  await loaded(page, 'login');
-  await page.fill('#login-user', who.user);
-  await page.fill('#login-password', who.password);
-  await page.click('form.login button[type=submit]');
-  await loaded(page, 'overview');
-  return {ctx, page};
-}
+const browserLogin = (browser, who, problems) => logIn(browser, who, {problems, expected: /status of 40[0134]/});
 
 const rowHits = async (page) => page.$$eval('#rules-list tbody tr', (rows) => rows.map((r) => Number(r.children[4].textContent)));
 

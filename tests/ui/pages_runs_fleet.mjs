@@ -15,26 +15,11 @@
 // Prints "ok NAME" / "FAIL NAME" per check and "figure: ..." lines; exits 1 on a failure.
 
 import {join} from 'node:path';
-import {ANALYST, ART, READER, URL0, check, env, figures, launch, loaded, run, shot} from './lib.mjs';
+import {ANALYST, ART, check, env, figures, launch, loaded, logIn, READER, run, shot, URL0} from './lib.mjs';
 const RUN_ID = env('RUN_ID');
 
 
-// A browser page logged in as who; problems collects script errors and CSP violations.
-async function session(browser, who, problems) {
-  const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
-  const page = await ctx.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`${m.text()} ${m.location() ? m.location().url : ''}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${URL0}/#/login`);
-  await loaded(page, 'login');
-  await page.fill('#login-user', who.user);
-  await page.fill('#login-password', who.password);
-  await page.click('form.login button[type=submit]');
-  await loaded(page, 'overview');
-  return {ctx, page};
-}
+const session = (browser, who, problems) => logIn(browser, who, {problems});
 
 async function runsChecks(page) {
   await page.keyboard.press('g');

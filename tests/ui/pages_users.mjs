@@ -5,21 +5,10 @@
 // change bob's role to read, delete bob. As alice (analyst): the page is read-only with a
 // notice and the API refuses her (403). Same environment and output conventions as console.mjs.
 
-import {ANALYST, URL0, check, env, launch, loaded, run, shot} from './lib.mjs';
+import {ANALYST, check, env, launch, loaded, logIn, run, shot, URL0} from './lib.mjs';
 
 const ADMIN = {user: 'admin', password: env('ADMIN_PW')};
 
-async function logIn(browser, who) {
-  const ctx = await browser.newContext({viewport: {width: 1440, height: 900}});
-  const page = await ctx.newPage();
-  await page.goto(`${URL0}/#/login`);
-  await loaded(page, 'login');
-  await page.fill('#login-user', who.user);
-  await page.fill('#login-password', who.password);
-  await page.click('form.login button[type=submit]');
-  await loaded(page, 'overview');
-  return {ctx, page};
-}
 
 // Wait until the page re-rendered after a change and says so (or shows an error).
 async function changed(page, want) {
